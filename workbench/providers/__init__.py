@@ -1,0 +1,1 @@
+"""Chat backends: Ollama and Anthropic behind one small interface. Never imports textual."""

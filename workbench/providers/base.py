@@ -1,0 +1,98 @@
+"""The provider interface: stream a chat as events, cancellable, with user-facing errors.
+
+Core module: never imports textual.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Literal, Protocol
+
+Role = Literal["system", "user", "assistant"]
+
+
+@dataclass(frozen=True)
+class ChatMessage:
+    """One turn sent to a model."""
+
+    role: Role
+    content: str
+
+
+@dataclass(frozen=True)
+class TextDelta:
+    """A piece of reply text, in arrival order."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Usage:
+    """The final record of a finished reply."""
+
+    model: str
+    """The model that really answered."""
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    duration_s: float = 0.0
+    """Wall time from request to last event, in seconds."""
+    stop_reason: str | None = None
+
+
+StreamEvent = TextDelta | Usage
+
+
+class ErrorKind(str, Enum):
+    """What went wrong, so the UI can say how to fix it."""
+
+    UNREACHABLE = "unreachable"
+    MODEL_MISSING = "model_missing"
+    AUTH = "auth"
+    RATE_LIMITED = "rate_limited"
+    OVERLOADED = "overloaded"
+    STREAM_CUT = "stream_cut"
+    TIMEOUT = "timeout"
+    OTHER = "other"
+
+
+class ProviderError(Exception):
+    """A failure with a message a user can act on (what happened, how to fix it)."""
+
+    def __init__(self, kind: ErrorKind, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """A model a provider can serve."""
+
+    name: str
+    provider: Literal["ollama", "anthropic"]
+    installed: bool = True
+    size_bytes: int | None = None
+    parameter_size: str | None = None
+    quantization: str | None = None
+    details: dict[str, str] = field(default_factory=dict)
+
+
+class ChatProvider(Protocol):
+    """Something that streams chat replies from models."""
+
+    name: Literal["ollama", "anthropic"]
+
+    def stream_chat(
+        self, model: str, messages: list[ChatMessage], *, system: str | None = None
+    ) -> AsyncIterator[StreamEvent]:
+        """Yield `TextDelta`s then exactly one `Usage`; raise `ProviderError` on failure.
+
+        Cancelling the consuming task closes the underlying HTTP stream.
+        """
+        ...
+
+    async def list_models(self) -> list[ModelInfo]:
+        """The models this provider can serve right now (raises `ProviderError`)."""
+        ...

@@ -1,0 +1,1 @@
+"""Sessions on disk: a folder with context.md, transcripts and metadata. Never imports textual."""

@@ -1,0 +1,59 @@
+"""The records a session is made of: transcript messages and session metadata."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+Pane = Literal["explore", "implement"]
+MessageRole = Literal["user", "assistant", "error"]
+MessageStatus = Literal["done", "streaming", "interrupted", "error"]
+
+
+@dataclass
+class Message:
+    """One message in a chat pane's transcript."""
+
+    id: str
+    """Unique, sortable id (see `new_id()`)."""
+    role: MessageRole
+    content: str
+    """Markdown source, already sanitized (no terminal escape codes)."""
+    model: str | None = None
+    """For assistant messages: the model that answered."""
+    status: MessageStatus = "done"
+    """`interrupted` when cancelled or cut, or recovered after a crash."""
+    created: str = ""
+    """ISO 8601 UTC timestamp."""
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    duration_s: float | None = None
+    error_kind: str | None = None
+    """For role `error`: the `ErrorKind` value."""
+    note: str | None = None
+    """Why the message is interrupted or failed, shown under it."""
+
+
+@dataclass
+class ModelChoice:
+    """The model picked for one pane."""
+
+    provider: Literal["ollama", "anthropic"]
+    name: str
+
+
+@dataclass
+class SessionMeta:
+    """The small metadata file of a session (`session.json`)."""
+
+    id: str
+    title: str
+    created: str
+    updated: str
+    project_dir: str
+    """The project the session is about (absolute path)."""
+    spec_path: str | None = None
+    """Absolute path of an external context.md edited in place; None = the session's own."""
+    models: dict[str, ModelChoice] = field(default_factory=dict)
+    """Pane name ("explore" / "implement") -> chosen model."""
+    version: int = 1

@@ -1,0 +1,1 @@
+"""The task spec: markdown sections, promote, templates. Never imports textual."""
