@@ -32,6 +32,8 @@ class Message:
     """For role `error`: the `ErrorKind` value."""
     note: str | None = None
     """Why the message is interrupted or failed, shown under it."""
+    kind: str | None = None
+    """`"spec"` for the user turn of the Implement pane that carries the exact spec text sent."""
 
 
 @dataclass

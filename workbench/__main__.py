@@ -1,0 +1,89 @@
+"""The `workbench` command: start a session, reopen one, list sessions, show the config."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command-line interface."""
+    parser = argparse.ArgumentParser(
+        prog="workbench",
+        description="Explore with a fast model, review into a spec, implement with a slow one.",
+    )
+    parser.add_argument(
+        "--continue",
+        dest="resume",
+        action="store_true",
+        help="reopen the most recently used session",
+    )
+    parser.add_argument(
+        "--project",
+        metavar="DIR",
+        help="the project a new session is about (default: the current directory)",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    open_cmd = commands.add_parser(
+        "open",
+        help="reopen a session by id or folder, or edit any context.md in place",
+    )
+    open_cmd.add_argument("ref", metavar="ID|PATH")
+    commands.add_parser("sessions", help="list sessions (id, title, updated, message counts)")
+    commands.add_parser("config", help="print the config file's path and the effective settings")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the console script and `python -m workbench`."""
+    args = build_parser().parse_args(argv)
+
+    from workbench.config import format_settings, load_settings
+    from workbench.session.store import SessionError, SessionStore, format_sessions
+
+    settings, problems = load_settings()
+    store = SessionStore()
+
+    if args.command == "config":
+        print(format_settings(settings, problems))
+        return 0
+    if args.command == "sessions":
+        summaries = store.list()
+        print(format_sessions(summaries) if summaries else "No sessions yet: run `workbench`.")
+        for warning in store.warnings:
+            print(f"warning: {warning}", file=sys.stderr)
+        return 0
+
+    try:
+        if args.command == "open":
+            session = store.open(args.ref)
+        elif args.resume:
+            session = store.last()
+            if session is None:
+                print("No session to continue yet: starting a new one.", file=sys.stderr)
+        else:
+            session = None
+        if session is None:
+            from workbench.spec.template import new_spec
+
+            project = Path(args.project or Path.cwd()).resolve()
+            if not project.is_dir():
+                print(f"workbench: {project} is not a directory", file=sys.stderr)
+                return 2
+            session = store.create(project, new_spec())
+    except SessionError as error:
+        print(f"workbench: {error}", file=sys.stderr)
+        return 1
+
+    from workbench.app import WorkbenchApp
+
+    app = WorkbenchApp(settings, session, store=store, problems=problems)
+    app.run()
+    session.close()
+    print(f"Session saved: {session.folder}  (reopen with: workbench open {session.meta.id})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,146 @@
+"""WorkbenchApp: wires settings, themes, the session and the main screen together."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+
+from workbench.commands import ModelCommands, SessionCommands
+from workbench.config import ConfigProblem, Settings, load_settings, remember_theme
+from workbench.providers.router import ProviderRouter
+from workbench.screens.main import MainScreen
+from workbench.session.store import Session, SessionError, SessionStore
+from workbench.themes import load_themes
+
+FALLBACK_THEME = "workbench-dark"
+
+
+class WorkbenchApp(App[None]):
+    """The fast → review → slow workbench."""
+
+    TITLE = "workbench"
+    COMMANDS = App.COMMANDS | {ModelCommands, SessionCommands}
+    BINDINGS = [
+        Binding("ctrl+o", "pick_session", "Sessions", tooltip="Open another session", id="session.pick"),
+    ]
+
+    def __init__(
+        self,
+        settings: Settings,
+        session: Session,
+        *,
+        store: SessionStore | None = None,
+        problems: Iterable[ConfigProblem] = (),
+        remember_theme_changes: bool = True,
+    ) -> None:
+        super().__init__()
+        self.settings = settings
+        self.session = session
+        self.store = store or SessionStore()
+        self.problems = list(problems)
+        self.router = ProviderRouter(settings)
+        self._remember_theme = remember_theme_changes
+        self._theme_ready = False
+
+    def on_mount(self) -> None:
+        themes, theme_problems = load_themes()
+        for theme in themes:
+            self.register_theme(theme)
+        wanted = self.settings.theme
+        if wanted not in self.available_themes:
+            self.notify(f"Theme {wanted!r} not found; using {FALLBACK_THEME}.", severity="warning")
+            wanted = FALLBACK_THEME if FALLBACK_THEME in self.available_themes else "textual-dark"
+        self.theme = wanted
+        self._theme_ready = True
+        for problem in [*self.problems, *theme_problems]:
+            self.notify(str(problem), title="Config problem (using defaults)", severity="warning", timeout=15)
+        self.push_screen(MainScreen(self.session, self.settings, self.router))
+
+    def watch_theme(self, theme: str) -> None:
+        if self._theme_ready and self._remember_theme and theme != self.settings.theme:
+            self.settings.theme = theme
+            try:
+                remember_theme(theme)
+            except (OSError, ValueError) as error:
+                self.notify(f"Could not remember the theme in the config: {error}", severity="warning")
+
+    @property
+    def main_screen(self) -> MainScreen | None:
+        """The session's screen, if it is up."""
+        for screen in self.screen_stack:
+            if isinstance(screen, MainScreen):
+                return screen
+        return None
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        main = self.main_screen
+        if main is None:
+            return
+        for binding in MainScreen.BINDINGS:
+            assert isinstance(binding, Binding)
+            yield SystemCommand(
+                binding.description,
+                f"{binding.tooltip}  [{binding.key.split(',')[0]}]",
+                lambda action=binding.action: self.run_action(action, main),
+            )
+        yield SystemCommand("Promote", "Append the focused (or last) Explore message to the spec  [p]", main.action_promote_focused)
+        yield SystemCommand("Stop reply", "Stop the replies that are arriving, keep their text  [escape]", main.action_stop_all)
+        yield SystemCommand("Save spec", "Write the spec to disk now  [ctrl+s]", main.spec.action_save)
+        yield SystemCommand("Sessions", "Open another session  [ctrl+o]", self.action_pick_session)
+
+    def action_pick_session(self) -> None:
+        """Open the session picker."""
+        self.push_screen(SessionCommands.palette())
+
+    async def open_session(self, ref: str) -> None:
+        """Save the current session and show another one."""
+        if ref == self.session.meta.id:
+            self.notify("That session is already open.")
+            return
+        try:
+            session = self.store.open(ref)
+        except SessionError as error:
+            self.notify(str(error), severity="error", timeout=10)
+            return
+        main = self.main_screen
+        if main is not None:
+            await main.save_all()
+        old = self.session
+        self.session = session
+        await self.switch_screen(MainScreen(session, self.settings, self.router))
+        old.close()
+        self.notify(f"Opened {session.meta.title}")
+
+    async def action_quit(self) -> None:
+        """Save everything (partial replies included), then exit."""
+        main = self.main_screen
+        if main is not None:
+            await main.save_all()
+        self.session.close()
+        self.exit()
+
+
+def make_app(
+    settings: Settings | None = None,
+    session: Session | None = None,
+    *,
+    store: SessionStore | None = None,
+    problems: Iterable[ConfigProblem] = (),
+    project_dir: str | None = None,
+) -> WorkbenchApp:
+    """Build the app; with no session, a new one is created for `project_dir` (default: cwd)."""
+    from pathlib import Path
+
+    from workbench.spec.template import new_spec
+
+    if settings is None:
+        settings, loaded = load_settings()
+        problems = [*problems, *loaded]
+    store = store or SessionStore()
+    if session is None:
+        session = store.create(Path(project_dir or Path.cwd()).resolve(), new_spec())
+    return WorkbenchApp(settings, session, store=store, problems=problems)

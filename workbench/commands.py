@@ -1,0 +1,171 @@
+"""Command-palette providers: the model picker, the session picker and the workbench actions."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+from textual.command import CommandPalette, DiscoveryHit, Hit, Hits, Provider
+from textual.content import Content
+
+from workbench.config import ModelRef, Settings
+from workbench.providers.base import ModelInfo, ProviderError
+
+if TYPE_CHECKING:
+    from workbench.screens.main import MainScreen
+
+TIER_BADGES = {"fast": "⚡ fast", "quality": "◆ quality", "cloud": "☁ cloud"}
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    """One line of the model picker."""
+
+    ref: ModelRef
+    status: str
+    """installed / not installed / unknown (Ollama down) / configured (Claude)."""
+    size: str = ""
+
+    @property
+    def title(self) -> str:
+        """The text matched against the query."""
+        return f"model: {self.ref.name}"
+
+    @property
+    def help(self) -> str:
+        """The details line."""
+        badge = TIER_BADGES.get(self.ref.tier, self.ref.tier or "other")
+        parts = [badge, self.ref.provider, self.status]
+        if self.size:
+            parts.append(self.size)
+        if self.status == "not installed":
+            parts.append(f"install: ollama pull {self.ref.name}")
+        return " · ".join(parts)
+
+
+def model_entries(
+    settings: Settings, installed: list[ModelInfo] | None, ollama_error: str | None = None
+) -> list[ModelEntry]:
+    """Every configured model plus every installed Ollama model, with tier and install state."""
+    installed_by_name = {info.name: info for info in installed or []}
+    entries: list[ModelEntry] = []
+    seen: set[tuple[str, str]] = set()
+    for tier, tier_settings in settings.tiers.items():
+        for name in tier_settings.models:
+            key = (tier_settings.provider, name)
+            if key in seen:
+                continue
+            seen.add(key)
+            ref = ModelRef(tier_settings.provider, name, tier)
+            if tier_settings.provider == "anthropic":
+                entries.append(ModelEntry(ref, "configured"))
+            elif installed is None:
+                entries.append(ModelEntry(ref, "unknown (Ollama unreachable)"))
+            elif name in installed_by_name:
+                entries.append(ModelEntry(ref, "installed", _size(installed_by_name[name])))
+            else:
+                entries.append(ModelEntry(ref, "not installed"))
+    for info in installed or []:
+        if ("ollama", info.name) not in seen:
+            entries.append(ModelEntry(ModelRef("ollama", info.name, ""), "installed", _size(info)))
+    return entries
+
+
+def _size(info: ModelInfo) -> str:
+    parts = []
+    if info.parameter_size:
+        parts.append(info.parameter_size)
+    if info.quantization:
+        parts.append(info.quantization)
+    if info.size_bytes:
+        parts.append(f"{info.size_bytes / 1e9:.1f} GB")
+    return " ".join(parts)
+
+
+class ModelCommands(Provider):
+    """Lists every model with its tier and state; choosing one sets the chat pane's model."""
+
+    async def startup(self) -> None:
+        screen = self._main_screen()
+        self.entries: list[ModelEntry] = []
+        if screen is None:
+            return
+        installed: list[ModelInfo] | None
+        try:
+            installed = await asyncio.wait_for(screen.router.installed_ollama_models(), 5.0)
+        except (ProviderError, TimeoutError):
+            installed = None
+        self.entries = model_entries(screen.settings, installed)
+
+    def _main_screen(self) -> MainScreen | None:
+        from workbench.screens.main import MainScreen
+
+        screen = self.screen
+        return screen if isinstance(screen, MainScreen) else None
+
+    def _choose(self, entry: ModelEntry) -> None:
+        screen = self._main_screen()
+        if screen is None:
+            return
+        pane = screen.target_chat()
+        pane.set_model(entry.ref)
+        message = f"{pane.label}: {entry.ref.name}"
+        if entry.status == "not installed":
+            message += f" — not installed yet: run `ollama pull {entry.ref.name}`"
+        self.app.notify(message)
+
+    async def discover(self) -> Hits:
+        for entry in self.entries:
+            yield DiscoveryHit(entry.title, partial(self._choose, entry), help=entry.help)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for entry in self.entries:
+            score = matcher.match(f"{entry.title} {entry.help}")
+            if score > 0:
+                yield Hit(score, matcher.highlight(entry.title), partial(self._choose, entry), help=entry.help)
+
+    @classmethod
+    def palette(cls, pane_label: str) -> CommandPalette:
+        """A palette showing only models, for one pane."""
+        return CommandPalette(providers=[cls], placeholder=f"Model for {pane_label}…")
+
+
+class SessionCommands(Provider):
+    """Lists saved sessions; choosing one opens it."""
+
+    async def startup(self) -> None:
+        app: Any = self.app
+        self.summaries = app.store.list() if hasattr(app, "store") else []
+
+    def _items(self) -> AsyncIterator[tuple[str, str, Any]]:
+        async def generate() -> AsyncIterator[tuple[str, str, Any]]:
+            app: Any = self.app
+            for summary in self.summaries:
+                title = f"session: {summary.title}"
+                detail = (
+                    f"{summary.id} · updated {summary.updated[:16].replace('T', ' ')} · "
+                    f"{summary.explore_count} explore / {summary.implement_count} implement"
+                )
+                yield title, detail, partial(app.open_session, summary.id)
+
+        return generate()
+
+    async def discover(self) -> Hits:
+        async for title, detail, command in self._items():
+            yield DiscoveryHit(Content(title), command, help=detail)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        async for title, detail, command in self._items():
+            score = matcher.match(f"{title} {detail}")
+            if score > 0:
+                yield Hit(score, matcher.highlight(title), command, help=detail)
+
+    @classmethod
+    def palette(cls) -> CommandPalette:
+        """A palette showing only sessions."""
+        return CommandPalette(providers=[cls], placeholder="Open a session…")

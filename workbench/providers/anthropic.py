@@ -1,0 +1,228 @@
+"""Chat with Claude through the official `anthropic` SDK, with errors a user can act on.
+
+`import anthropic` costs ~2 s, so this module never imports it at import time: `stream_chat`
+imports it in a thread, and `AnthropicProvider.preload()` lets the UI warm it up earlier.
+The API key never appears in a message or repr. Core module: never imports textual.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import os
+import sys
+import time
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, Literal
+
+from workbench.providers.base import (
+    ChatMessage,
+    ErrorKind,
+    ModelInfo,
+    ProviderError,
+    StreamEvent,
+    TextDelta,
+    Usage,
+)
+
+if TYPE_CHECKING:
+    import anthropic
+    from anthropic.types import MessageParam
+
+DEFAULT_MODELS = ["claude-sonnet-5-5", "claude-opus-5-5", "claude-haiku-5-5"]
+"""Offered when the config names no cloud models."""
+
+NO_KEY_MESSAGE = (
+    "No Anthropic API key: set ANTHROPIC_API_KEY or api_key under [anthropic] in the config file "
+    "(`workbench config` shows where)."
+)
+_KEPT = "; the partial text is kept"
+
+
+class AnthropicProvider:
+    """Streams chat replies from the Anthropic Messages API."""
+
+    # Typed as wide as the protocol's attribute, or mypy rejects it as a ChatProvider.
+    name: Literal["ollama", "anthropic"] = "anthropic"
+
+    def __init__(
+        self,
+        api_key: str | None,
+        *,
+        base_url: str | None = None,
+        max_tokens: int = 8192,
+        max_retries: int = 2,
+        timeout_s: float = 600.0,
+        models: list[str] | None = None,
+    ) -> None:
+        self._api_key = api_key or os.environ.get("ANTHROPIC_API_KEY") or None
+        self.base_url = base_url
+        self.max_tokens = max_tokens
+        self.max_retries = max_retries
+        self.timeout_s = timeout_s
+        self.models = list(DEFAULT_MODELS if models is None else models)
+        self.url = base_url or os.environ.get("ANTHROPIC_BASE_URL") or "https://api.anthropic.com"
+        """The API base URL (for messages)."""
+        self._client: anthropic.AsyncAnthropic | None = None
+        self._client_loop: asyncio.AbstractEventLoop | None = None
+
+    def __repr__(self) -> str:
+        key = "set" if self._api_key else "missing"
+        return f"AnthropicProvider(url={self.url!r}, key={key})"
+
+    @classmethod
+    def preload(cls) -> None:
+        """Import the SDK now; blocking for ~2 s, so call it from a thread."""
+        importlib.import_module("anthropic")
+
+    @property
+    def has_key(self) -> bool:
+        """Whether an API key is configured."""
+        return bool(self._api_key)
+
+    async def _get_client(self) -> anthropic.AsyncAnthropic:
+        if "anthropic" not in sys.modules:
+            # Off the event loop: the import would freeze the UI for seconds.
+            await asyncio.to_thread(importlib.import_module, "anthropic")
+        import anthropic
+
+        # The SDK's httpx client pools connections per event loop: make one client per loop.
+        loop = asyncio.get_running_loop()
+        if self._client is None or self._client_loop is not loop:
+            self._client = anthropic.AsyncAnthropic(
+                api_key=self._api_key,
+                base_url=self.base_url,
+                max_retries=self.max_retries,
+                timeout=anthropic.Timeout(self.timeout_s, connect=min(10.0, self.timeout_s)),
+            )
+            self._client_loop = loop
+            self.url = str(self._client.base_url).rstrip("/")
+        return self._client
+
+    async def aclose(self) -> None:
+        """Close the HTTP connections (call on the loop that used the provider)."""
+        if self._client is not None and self._client_loop is asyncio.get_running_loop():
+            await self._client.close()
+        self._client = None
+
+    async def stream_chat(
+        self, model: str, messages: list[ChatMessage], *, system: str | None = None
+    ) -> AsyncIterator[StreamEvent]:
+        """Yield `TextDelta`s then one `Usage`; raise `ProviderError` on failure."""
+        if not self._api_key:
+            raise ProviderError(ErrorKind.AUTH, NO_KEY_MESSAGE)
+        client = await self._get_client()
+        import anthropic  # already loaded by _get_client, so this costs nothing
+
+        # The API takes the system prompt as a parameter, not as a turn.
+        system_parts = [system] if system else []
+        system_parts += [m.content for m in messages if m.role == "system"]
+        turns: list[MessageParam] = []
+        for m in messages:
+            if m.role == "user":
+                turns.append({"role": "user", "content": m.content})
+            elif m.role == "assistant":
+                turns.append({"role": "assistant", "content": m.content})
+        started = time.monotonic()
+        input_tokens: int | None = None
+        partial = stopped = False
+        try:
+            async with client.messages.stream(
+                model=model,
+                max_tokens=self.max_tokens,
+                messages=turns,
+                system="\n\n".join(system_parts) if system_parts else anthropic.omit,
+            ) as stream:
+                async for event in stream:
+                    if event.type == "message_start":
+                        input_tokens = event.message.usage.input_tokens
+                    elif event.type == "content_block_delta" and event.delta.type == "text_delta":
+                        partial = True
+                        yield TextDelta(event.delta.text)
+                    elif event.type == "message_stop":
+                        stopped = True
+                if not stopped:
+                    raise ProviderError(
+                        ErrorKind.STREAM_CUT,
+                        f"Anthropic ended the reply without finishing it{_KEPT if partial else ''}."
+                        " Try again.",
+                    )
+                final = await stream.get_final_message()
+        except Exception as exc:
+            raise self._error(exc, model=model, partial=partial) from exc
+        yield Usage(
+            model=final.model or model,
+            input_tokens=input_tokens if input_tokens is not None else final.usage.input_tokens,
+            output_tokens=final.usage.output_tokens,
+            duration_s=time.monotonic() - started,
+            stop_reason=final.stop_reason,
+        )
+
+    async def list_models(self) -> list[ModelInfo]:
+        """The configured cloud models (no network call)."""
+        return [ModelInfo(name=name, provider="anthropic") for name in self.models]
+
+    def _scrub(self, text: str) -> str:
+        # Belt and braces: no server or library message may carry the key to the screen.
+        return text.replace(self._api_key, "[api key]") if self._api_key else text
+
+    def _error(self, exc: Exception, *, model: str, partial: bool) -> ProviderError:
+        """Translate an SDK or transport failure into a `ProviderError`."""
+        if isinstance(exc, ProviderError):
+            return exc
+        import anthropic
+        import httpx2
+
+        kept = _KEPT if partial else ""
+        kind, message = ErrorKind.OTHER, f"Anthropic request failed: {exc}"
+        if isinstance(exc, anthropic.APITimeoutError):
+            kind = ErrorKind.TIMEOUT
+            message = f"Anthropic at {self.url} did not answer in time{kept}. Try again."
+        elif isinstance(exc, anthropic.APIConnectionError):
+            kind = ErrorKind.UNREACHABLE
+            message = (
+                f"Cannot reach the Anthropic API at {self.url}: check the network connection"
+                " and base_url under [anthropic] (or ANTHROPIC_BASE_URL)."
+            )
+        elif isinstance(exc, anthropic.APIStatusError):
+            kind, message = self._status_error(exc, model, kept)
+        elif isinstance(exc, httpx2.TimeoutException):
+            kind = ErrorKind.TIMEOUT
+            message = f"Anthropic stopped sending for {self.timeout_s:g} s{kept}. Try again."
+        elif isinstance(exc, httpx2.RemoteProtocolError | httpx2.ReadError):
+            kind = ErrorKind.STREAM_CUT
+            message = f"The connection to Anthropic was cut mid-reply{kept}. Try again."
+        return ProviderError(kind, self._scrub(message))
+
+    def _status_error(
+        self, exc: anthropic.APIStatusError, model: str, kept: str
+    ) -> tuple[ErrorKind, str]:
+        import anthropic
+
+        status, detail = exc.status_code, exc.api_message or str(exc)
+        if status == 200:
+            # An `event: error` in the middle of a stream arrives as a status error with 200.
+            if exc.type == "overloaded_error":
+                return ErrorKind.OVERLOADED, f"Anthropic is overloaded and stopped the reply{kept}."
+            if exc.type == "rate_limit_error":
+                return ErrorKind.RATE_LIMITED, f"Anthropic rate limited the reply{kept}."
+            return (
+                ErrorKind.STREAM_CUT,
+                f"Anthropic stopped the reply with an error: {detail}{kept}.",
+            )
+        if isinstance(exc, anthropic.AuthenticationError):
+            return ErrorKind.AUTH, (
+                "Anthropic rejected the API key (HTTP 401); check ANTHROPIC_API_KEY or api_key "
+                "under [anthropic] in the config file."
+            )
+        if isinstance(exc, anthropic.PermissionDeniedError):
+            return ErrorKind.AUTH, f"The API key may not use this (HTTP 403): {detail}"
+        if isinstance(exc, anthropic.NotFoundError):
+            return ErrorKind.MODEL_MISSING, (
+                f"Anthropic has no model '{model}' (HTTP 404); check the model name in the config."
+            )
+        if isinstance(exc, anthropic.RateLimitError):
+            return ErrorKind.RATE_LIMITED, "Anthropic rate limited the request; wait and retry."
+        if isinstance(exc, anthropic.OverloadedError):
+            return ErrorKind.OVERLOADED, "Anthropic is overloaded (HTTP 529); retry in a while."
+        return ErrorKind.OTHER, f"Anthropic answered HTTP {status}: {detail}"

@@ -1,0 +1,251 @@
+"""Chat with local models through the official `ollama` client, with errors a user can act on.
+
+`ollama` (pydantic + httpx) takes ~0.4 s to import, so it is imported on first use, in a thread.
+Core module: never imports textual.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import json
+import sys
+import time
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, Any, Literal
+
+from workbench.providers.base import (
+    ChatMessage,
+    ErrorKind,
+    ModelInfo,
+    ProviderError,
+    StreamEvent,
+    TextDelta,
+    Usage,
+)
+
+if TYPE_CHECKING:
+    import ollama
+
+_KEPT = "; the partial text is kept"
+
+
+async def _load() -> None:
+    # Off the event loop: the import would freeze the UI for a moment.
+    if "ollama" not in sys.modules:
+        await asyncio.to_thread(importlib.import_module, "ollama")
+
+
+class OllamaProvider:
+    """Streams chat replies from an Ollama server and lists its models."""
+
+    # Typed as wide as the protocol's attribute, or mypy rejects it as a ChatProvider.
+    name: Literal["ollama", "anthropic"] = "ollama"
+
+    def __init__(
+        self, host: str, *, timeout_s: float = 300.0, connect_timeout_s: float = 5.0
+    ) -> None:
+        self.host = host
+        self.timeout_s = timeout_s
+        self.connect_timeout_s = connect_timeout_s
+        self.url = host or "the Ollama server"
+        """The server URL as the client resolved it (for messages)."""
+        self._client: ollama.AsyncClient | None = None
+        self._client_loop: asyncio.AbstractEventLoop | None = None
+
+    def __repr__(self) -> str:
+        return f"OllamaProvider(host={self.host!r})"
+
+    @classmethod
+    def preload(cls) -> None:
+        """Import the ollama client now; blocking for ~0.4 s, so call it from a thread."""
+        importlib.import_module("ollama")
+
+    async def _get_client(self) -> ollama.AsyncClient:
+        # An httpx client's pooled connections belong to one event loop: make one per loop.
+        loop = asyncio.get_running_loop()
+        if self._client is None or self._client_loop is not loop:
+            await _load()
+            import httpx
+            import ollama
+
+            timeout = httpx.Timeout(self.timeout_s, connect=self.connect_timeout_s)
+            # An empty host lets the client fall back to OLLAMA_HOST, then localhost:11434.
+            self._client = ollama.AsyncClient(self.host or None, timeout=timeout)
+            self._client_loop = loop
+            # The client resolved the host (scheme, default port); its httpx client holds the URL.
+            self.url = str(self._client._client.base_url).rstrip("/")
+        return self._client
+
+    async def aclose(self) -> None:
+        """Close the HTTP connections (call on the loop that used the provider)."""
+        if self._client is not None and self._client_loop is asyncio.get_running_loop():
+            await self._client.close()
+        self._client = None
+
+    async def stream_chat(
+        self, model: str, messages: list[ChatMessage], *, system: str | None = None
+    ) -> AsyncIterator[StreamEvent]:
+        """Yield `TextDelta`s then one `Usage`; raise `ProviderError` on failure."""
+        client = await self._get_client()
+        payload = [{"role": m.role, "content": m.content} for m in messages]
+        if system:
+            payload.insert(0, {"role": "system", "content": system})
+        started = time.monotonic()
+        stream: AsyncIterator[ollama.ChatResponse] | None = None
+        final: ollama.ChatResponse | None = None
+        partial = False
+        try:
+            stream = await client.chat(model=model, messages=payload, stream=True)
+            async for part in stream:
+                if part.message.content:
+                    partial = True
+                    yield TextDelta(part.message.content)
+                if part.done:
+                    final = part
+                    break
+        except Exception as exc:
+            raise self._error(exc, model=model, partial=partial) from exc
+        finally:
+            # Closing the client's generator closes the HTTP response, so a cancelled or
+            # abandoned reply stops the server from generating into the void.
+            close = getattr(stream, "aclose", None)
+            if close is not None:
+                await close()
+        if final is None:
+            raise ProviderError(
+                ErrorKind.STREAM_CUT,
+                f"Ollama at {self.url} ended the reply without finishing it"
+                f"{_KEPT if partial else ''}. Try again.",
+            )
+        yield Usage(
+            model=final.model or model,
+            input_tokens=final.prompt_eval_count,
+            output_tokens=final.eval_count,
+            duration_s=time.monotonic() - started,
+            stop_reason=final.done_reason,
+        )
+
+    async def list_models(self) -> list[ModelInfo]:
+        """The models installed on the server (from /api/tags)."""
+        client = await self._get_client()
+        try:
+            listing = await client.list()
+        except Exception as exc:
+            raise self._error(exc) from exc
+        models = []
+        for entry in listing.models:
+            details = entry.details
+            extra = {
+                "family": details.family if details else None,
+                "format": details.format if details else None,
+                "digest": entry.digest,
+                "modified_at": entry.modified_at.isoformat() if entry.modified_at else None,
+            }
+            models.append(
+                ModelInfo(
+                    name=entry.model or "",
+                    provider="ollama",
+                    installed=True,
+                    size_bytes=int(entry.size) if entry.size is not None else None,
+                    parameter_size=details.parameter_size if details else None,
+                    quantization=details.quantization_level if details else None,
+                    details={k: v for k, v in extra.items() if v},
+                )
+            )
+        return models
+
+    async def version(self) -> str:
+        """The server's version string (a cheap "is it up?" probe)."""
+        client = await self._get_client()
+        try:
+            # The client has no version() method; its request helper adds the error handling.
+            response = await client._request_raw("GET", "/api/version")
+            return str(response.json().get("version", ""))
+        except Exception as exc:
+            raise self._error(exc) from exc
+
+    async def show(self, model: str) -> dict[str, Any]:
+        """What the server knows about a model: capabilities, context length, details."""
+        client = await self._get_client()
+        try:
+            info = await client.show(model)
+        except Exception as exc:
+            raise self._error(exc, model=model) from exc
+        model_info = dict(info.modelinfo or {})
+        context = next((v for k, v in model_info.items() if k.endswith(".context_length")), None)
+        details = info.details
+        return {
+            "capabilities": list(info.capabilities or []),
+            "context_length": int(context) if context is not None else None,
+            "family": details.family if details else None,
+            "parameter_size": details.parameter_size if details else None,
+            "quantization": details.quantization_level if details else None,
+            "parameters": info.parameters,
+            "model_info": model_info,
+        }
+
+    def _error(self, exc: Exception, *, model: str = "", partial: bool = False) -> ProviderError:
+        """Translate a client or transport failure into a `ProviderError`."""
+        import httpx
+        import ollama
+
+        url = self.url
+        if isinstance(exc, ProviderError):
+            return exc
+        # Without streaming the client turns ConnectError into ConnectionError; with it, not.
+        if isinstance(exc, ConnectionError | httpx.ConnectError | httpx.ConnectTimeout):
+            return ProviderError(
+                ErrorKind.UNREACHABLE,
+                f"Cannot reach Ollama at {url}. Start it with `ollama serve`, "
+                "or set OLLAMA_HOST to the address where it runs.",
+            )
+        if isinstance(exc, ollama.ResponseError):
+            return self._response_error(exc, model, partial)
+        if isinstance(exc, httpx.TimeoutException):
+            return ProviderError(
+                ErrorKind.TIMEOUT,
+                f"Ollama at {url} sent nothing for {self.timeout_s:g} s{_KEPT if partial else ''}; "
+                "the model may still be loading or the machine is overloaded. "
+                "Retry, or raise timeout_s under [ollama].",
+            )
+        if isinstance(exc, httpx.RemoteProtocolError | httpx.ReadError):
+            return ProviderError(
+                ErrorKind.STREAM_CUT,
+                f"The connection to Ollama at {url} was cut mid-reply{_KEPT if partial else ''}. "
+                "Check that the server is still running, then retry.",
+            )
+        if isinstance(exc, json.JSONDecodeError):
+            return ProviderError(
+                ErrorKind.OTHER, f"Ollama at {url} sent a line that is not JSON: {exc}."
+            )
+        return ProviderError(ErrorKind.OTHER, f"Ollama request to {url} failed: {exc}")
+
+    def _response_error(
+        self, exc: ollama.ResponseError, model: str, partial: bool
+    ) -> ProviderError:
+        url, message, status = self.url, str(exc.error), exc.status_code
+        if status == 404:
+            return ProviderError(
+                ErrorKind.MODEL_MISSING,
+                f"Model '{model}' is not installed on the Ollama server at {url}. "
+                f"Run `ollama pull {model}`, or pick an installed model.",
+            )
+        if status == -1:
+            # An {"error": ...} line in the middle of a stream: the runner failed mid-reply.
+            return ProviderError(
+                ErrorKind.OTHER,
+                f"Ollama stopped the reply with an error: {message}{_KEPT if partial else ''}.",
+            )
+        if status in (401, 403):
+            return ProviderError(
+                ErrorKind.AUTH,
+                f"Ollama at {url} refused the request (HTTP {status}: {message}); "
+                "check OLLAMA_API_KEY if the server needs one.",
+            )
+        if status == 503:
+            return ProviderError(
+                ErrorKind.OVERLOADED,
+                f"Ollama at {url} is busy (HTTP 503: {message}); wait and retry.",
+            )
+        return ProviderError(ErrorKind.OTHER, f"Ollama at {url} answered HTTP {status}: {message}")

@@ -1,0 +1,238 @@
+"""The main screen: Explore, Spec and Implement side by side for one session."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.content import Content
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from workbench.config import ModelRef, Settings, models_for_pane, tier_of
+from workbench.providers.router import ProviderRouter
+from workbench.session.model import ModelChoice, Pane
+from workbench.session.store import Session
+from workbench.spec.promote import promoted_ids
+from workbench.widgets.chat_pane import ChatPane
+from workbench.widgets.message_view import MessageView
+from workbench.widgets.spec_pane import SpecPane
+
+PANE_IDS = {"explore": "explore", "spec": "spec", "implement": "implement"}
+
+
+def initial_model(settings: Settings, session: Session, pane: Pane) -> ModelRef:
+    """The model a pane starts with: the session's choice, else its tier's first model."""
+    choice = session.meta.models.get(pane)
+    candidates = models_for_pane(settings, pane)
+    if choice is not None:
+        for ref in candidates:
+            if ref.provider == choice.provider and ref.name == choice.name:
+                return ref
+        default_tier = "fast" if pane == "explore" else "quality"
+        tier = tier_of(settings, choice.provider, choice.name) or default_tier
+        return ModelRef(choice.provider, choice.name, tier)
+    return candidates[0]
+
+
+def short_path(path: str) -> str:
+    """A path with the home folder written as ~."""
+    home = str(Path.home())
+    return "~" + path[len(home) :] if path.startswith(home + "/") or path == home else path
+
+
+class MainScreen(Screen[None]):
+    """One session: explore with the fast tier, edit the spec, implement with the quality tier."""
+
+    CSS_PATH = "main.tcss"
+
+    BINDINGS = [
+        Binding("f1", "focus_pane('explore')", "Explore", tooltip="Focus the Explore pane", id="pane.explore"),
+        Binding("f2", "focus_pane('spec')", "Spec", tooltip="Focus the Spec pane", id="pane.spec"),
+        Binding("f3", "focus_pane('implement')", "Implement", tooltip="Focus the Implement pane", id="pane.implement"),
+        Binding("ctrl+f", "toggle_zoom", "Zoom", tooltip="Zoom the focused pane to full width and back", id="pane.zoom"),
+        Binding("ctrl+r", "send_spec", "Send spec", tooltip="Send the spec to the Implement model", id="spec.send"),
+        Binding("ctrl+n", "cycle_model", "Next model", tooltip="Cycle the chat pane's model through its tier", id="model.cycle"),
+        Binding("ctrl+l", "pick_model", "Models", tooltip="Pick any model for the chat pane", id="model.pick"),
+    ]
+
+    def __init__(self, session: Session, settings: Settings, router: ProviderRouter) -> None:
+        super().__init__()
+        self.session = session
+        self.settings = settings
+        self.router = router
+        self.last_chat_pane: Pane = "explore"
+        """The chat pane that model keys act on when the Spec pane has focus."""
+
+    def compose(self) -> ComposeResult:
+        meta = self.session.meta
+        yield Static(Content(f"workbench · {meta.title} · {short_path(meta.project_dir)}"), id="title-bar")
+        with Horizontal(id="panes"):
+            yield ChatPane(
+                "explore",
+                label="Explore",
+                transcript=self.session.explore,
+                model=initial_model(self.settings, self.session, "explore"),
+                router=self.router,
+                system_prompt=self.settings.explore_system_prompt,
+                checkpoint_interval_s=self.settings.checkpoint_interval_s,
+                id="explore",
+            )
+            yield SpecPane(self.session, autosave_delay_s=self.settings.autosave_delay_s, id="spec")
+            yield ChatPane(
+                "implement",
+                label="Implement",
+                transcript=self.session.implement,
+                model=initial_model(self.settings, self.session, "implement"),
+                router=self.router,
+                system_prompt=self.settings.implement_system_prompt,
+                checkpoint_interval_s=self.settings.checkpoint_interval_s,
+                id="implement",
+            )
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.chat("explore").focus_input()
+
+    async def on_screen_resume(self) -> None:
+        self._mark_promoted()
+        for pane in ("explore", "implement"):
+            for warning in self.chat(pane).load_warnings:  # type: ignore[arg-type]
+                self.notify(warning, title="Transcript line skipped", severity="warning", timeout=10)
+            self.chat(pane).load_warnings = []  # type: ignore[arg-type]
+
+    def _mark_promoted(self) -> None:
+        ids = promoted_ids(self.spec.text)
+        for pane in ("explore", "implement"):
+            for view in self.chat(pane).views():  # type: ignore[arg-type]
+                if view.message.id in ids and not view.promoted:
+                    view.mark_promoted()
+
+    # -- parts -----------------------------------------------------------------------------
+
+    def chat(self, pane: Pane) -> ChatPane:
+        """The Explore or Implement pane."""
+        return self.query_one(f"#{pane}", ChatPane)
+
+    @property
+    def spec(self) -> SpecPane:
+        """The Spec pane."""
+        return self.query_one("#spec", SpecPane)
+
+    def focused_pane_id(self) -> str | None:
+        """Which pane holds the focus (explore, spec, implement), if any."""
+        node = self.focused
+        while node is not None:
+            if node.id in PANE_IDS:
+                return node.id
+            node = node.parent  # type: ignore[assignment]
+        return None
+
+    def target_chat(self) -> ChatPane:
+        """The chat pane that model actions apply to: the focused one, else the last one used."""
+        focused = self.focused_pane_id()
+        if focused in ("explore", "implement"):
+            self.last_chat_pane = focused  # type: ignore[assignment]
+        return self.chat(self.last_chat_pane)
+
+    # -- actions ---------------------------------------------------------------------------
+
+    def action_focus_pane(self, pane: str) -> None:
+        """Focus the input of a chat pane, or the spec editor."""
+        if pane == "spec":
+            self.spec.editor.focus()
+        else:
+            self.chat(pane).focus_input()  # type: ignore[arg-type]
+            self.last_chat_pane = pane  # type: ignore[assignment]
+        if self.has_class("-zoomed"):
+            self._zoom(pane)
+
+    def action_toggle_zoom(self) -> None:
+        """Show only the focused pane, full width; again to show all three."""
+        if self.has_class("-zoomed"):
+            self.remove_class("-zoomed")
+            for pane in self.query(".pane"):
+                pane.remove_class("-zoomed")
+        else:
+            self._zoom(self.focused_pane_id() or "explore")
+
+    def _zoom(self, pane_id: str) -> None:
+        self.add_class("-zoomed")
+        for pane in self.query(".pane"):
+            pane.set_class(pane.id == pane_id, "-zoomed")
+
+    async def action_send_spec(self) -> None:
+        """Send the spec, exactly as written, to the Implement pane's model."""
+        text = self.spec.text
+        if not text.strip():
+            self.notify("The spec is empty: write the task first.", severity="warning")
+            return
+        implement = self.chat("implement")
+        if implement.is_streaming:
+            self.notify("Implement is still answering: Escape in that pane stops it.", severity="warning")
+            return
+        self.spec.save()
+        await implement.send(text, kind="spec")
+        self.notify(f"Spec sent to {implement.model.name}")
+
+    def action_cycle_model(self) -> None:
+        """Switch the chat pane to the next model of its tier list."""
+        pane = self.target_chat()
+        models = models_for_pane(self.settings, pane.pane)
+        names = [(m.provider, m.name) for m in models]
+        current = (pane.model.provider, pane.model.name)
+        index = (names.index(current) + 1) % len(models) if current in names else 0
+        pane.set_model(models[index])
+        self.notify(f"{pane.label}: {models[index].name} ({models[index].tier})")
+
+    def action_pick_model(self) -> None:
+        """Open the model picker for the chat pane."""
+        from workbench.commands import ModelCommands
+
+        self.app.push_screen(ModelCommands.palette(self.target_chat().label))
+
+    def action_promote_focused(self) -> None:
+        """Promote the focused message, or else the last reply in Explore."""
+        focused = self.focused
+        if isinstance(focused, MessageView):
+            focused.action_promote()
+            return
+        replies = [v for v in self.chat("explore").views() if v.message.role == "assistant"]
+        if not replies:
+            self.notify("Nothing to promote yet: ask something in Explore first.", severity="warning")
+            return
+        replies[-1].action_promote()
+
+    def action_stop_all(self) -> None:
+        """Stop the replies arriving in both chat panes."""
+        for pane in ("explore", "implement"):
+            self.chat(pane).action_cancel()  # type: ignore[arg-type]
+
+    # -- events ----------------------------------------------------------------------------
+
+    @on(ChatPane.ModelChanged)
+    def _model_changed(self, event: ChatPane.ModelChanged) -> None:
+        self.session.set_model(event.pane.pane, ModelChoice(event.model.provider, event.model.name))
+
+    @on(MessageView.PromoteRequested)
+    def _promote(self, event: MessageView.PromoteRequested) -> None:
+        message = event.view.message
+        if message.role == "error":
+            self.notify("Problem messages are not promoted.", severity="warning")
+            return
+        if message.status == "streaming":
+            self.notify("Wait for the reply to finish (or stop it with Escape).", severity="warning")
+            return
+        self.spec.promote(message.content, pane=event.view.pane, message_id=message.id, model=message.model)
+        event.view.mark_promoted()
+        self.notify("Promoted into the spec's context section")
+
+    async def save_all(self) -> None:
+        """Stop replies (keeping their text) and save the spec: used before quitting or switching."""
+        for pane in ("explore", "implement"):
+            await self.chat(pane).stop_streaming()  # type: ignore[arg-type]
+        if self.spec.dirty:
+            self.spec.save()

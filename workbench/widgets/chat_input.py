@@ -1,0 +1,73 @@
+"""The multi-line input of a chat pane: Enter sends, ctrl+j inserts a newline."""
+
+from __future__ import annotations
+
+from textual import events
+from textual.binding import Binding
+from textual.message import Message
+from textual.widgets import TextArea
+
+
+class ChatInput(TextArea):
+    """A TextArea where Enter submits and ctrl+j (works in tmux) starts a new line."""
+
+    DEFAULT_CSS = """
+    ChatInput {
+        height: auto;
+        min-height: 3;
+        max-height: 12;
+        border: tall $border-blurred;
+        &:focus { border: tall $border; }
+    }
+    """
+
+    BINDINGS = [
+        Binding(
+            "ctrl+j,shift+enter",
+            "newline",
+            "Newline",
+            tooltip="Insert a line break (Enter sends)",
+            id="input.newline",
+        ),
+    ]
+
+    class Submitted(Message):
+        """The user pressed Enter with text in the input."""
+
+        def __init__(self, chat_input: ChatInput, text: str) -> None:
+            super().__init__()
+            self.chat_input = chat_input
+            self.text = text
+
+    class LeaveUp(Message):
+        """Up was pressed on the first line: the pane moves focus to the last message."""
+
+    def __init__(self, placeholder: str = "", id: str | None = None) -> None:
+        super().__init__(
+            "",
+            id=id,
+            soft_wrap=True,
+            show_line_numbers=False,
+            tab_behavior="focus",
+            placeholder=placeholder,
+            compact=True,
+        )
+
+    async def _on_key(self, event: events.Key) -> None:
+        if event.key == "enter":
+            event.stop()
+            event.prevent_default()
+            if self.text.strip():
+                self.post_message(self.Submitted(self, self.text))
+            return
+        await super()._on_key(event)
+
+    def action_newline(self) -> None:
+        """Insert a line break at the cursor."""
+        self.insert("\n")
+
+    def action_cursor_up(self, select: bool = False) -> None:
+        if not select and self.cursor_location[0] == 0:
+            self.post_message(self.LeaveUp())
+            return
+        super().action_cursor_up(select)

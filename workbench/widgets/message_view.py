@@ -1,0 +1,146 @@
+"""One chat message: a header line, the markdown body, and a note when it was cut short."""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.content import Content
+from textual.message import Message as TextualMessage
+from textual.widgets import Markdown, Static
+
+from workbench.session.model import Message
+
+_STATUS_LABELS = {"streaming": " · streaming…", "interrupted": " · interrupted", "error": ""}
+
+
+def header_text(message: Message, pane: str) -> str:
+    """The plain-text header shown above a message."""
+    if message.role == "user":
+        who = "Spec sent" if message.kind == "spec" else "You"
+    elif message.role == "error":
+        who = "⚠ Problem"
+    else:
+        who = message.model or "assistant"
+    status = _STATUS_LABELS.get(message.status, "")
+    tokens = ""
+    if message.role == "assistant" and message.status == "done" and message.output_tokens:
+        tokens = f" · {message.output_tokens} tokens"
+        if message.duration_s:
+            tokens += f" in {message.duration_s:.1f}s"
+    return f"{who}{status}{tokens}"
+
+
+def spec_summary(text: str) -> str:
+    """A one-paragraph stand-in for a spec sent to the Implement pane (the full text is on disk)."""
+    lines = text.splitlines()
+    title = next((line.lstrip("# ").strip() for line in lines if line.startswith("# ")), "")
+    size = len(text.encode("utf-8"))
+    return f"{title or 'Spec'}  \n*{len(lines)} lines, {size:,} bytes of context.md, sent as written*"
+
+
+class MessageView(Vertical, can_focus=True):
+    """A focusable message in a chat pane; `p` promotes it into the spec."""
+
+    DEFAULT_CSS = """
+    MessageView {
+        height: auto;
+        margin: 0 0 1 0;
+        padding: 0 1 0 0;
+        border-left: blank;
+        & > .message-header { color: $text-muted; padding: 0 0 0 1; }
+        & > Markdown { padding: 0 1 0 1; margin: 0; background: transparent; }
+        & > .message-note { color: $warning; padding: 0 0 0 1; }
+        &.-user { background: $boost; }
+        &.-user > .message-header { color: $accent; }
+        &.-error { border-left: outer $error; }
+        &.-error > .message-header { color: $error; text-style: bold; }
+        &.-interrupted > .message-header { color: $warning; }
+        &.-promoted > .message-header { text-style: italic; }
+        &:focus { border-left: outer $primary; background: $primary 10%; }
+    }
+    """
+
+    BINDINGS = [
+        Binding("p", "promote", "Promote", tooltip="Append this message to the spec's context"),
+        Binding("up,k", "focus_neighbour(-1)", "Previous", show=False),
+        Binding("down,j", "focus_neighbour(1)", "Next", show=False),
+        Binding("i", "focus_input", "Type", show=False),
+    ]
+
+    class PromoteRequested(TextualMessage):
+        """The user asked to promote this message into the spec."""
+
+        def __init__(self, view: MessageView) -> None:
+            super().__init__()
+            self.view = view
+            """The message view to promote."""
+
+    class Navigate(TextualMessage):
+        """Move focus to the previous (-1) or next (+1) message, or to the input."""
+
+        def __init__(self, view: MessageView, step: int) -> None:
+            super().__init__()
+            self.view = view
+            self.step = step
+
+    def __init__(self, message: Message, pane: str) -> None:
+        super().__init__(classes=f"-{message.role}")
+        self.message = message
+        """The transcript record shown here (content is the markdown source)."""
+        self.pane = pane
+
+        self.promoted = False
+        """True once this message has been promoted into the spec."""
+
+    def _header(self) -> Content:
+        text = header_text(self.message, self.pane)
+        return Content(text + " · ✓ in spec" if self.promoted else text)
+
+    def compose(self) -> ComposeResult:
+        yield Static(self._header(), classes="message-header")
+        body = self.message.content
+        if self.message.kind == "spec":
+            body = spec_summary(body)
+        yield Markdown(body, open_links=False)
+        yield Static(Content(self.message.note or ""), classes="message-note")
+
+    def on_mount(self) -> None:
+        self.refresh_state()
+
+    @property
+    def markdown(self) -> Markdown:
+        """The widget that renders the body (streamed into while a reply arrives)."""
+        return self.query_one(Markdown)
+
+    def refresh_state(self) -> None:
+        """Re-render the header, note and state classes from `self.message`."""
+        message = self.message
+        self.query_one(".message-header", Static).update(self._header())
+        note = self.query_one(".message-note", Static)
+        note.update(Content(message.note or ""))
+        note.display = bool(message.note)
+        self.set_class(message.status == "interrupted", "-interrupted")
+        self.set_class(message.status == "streaming", "-streaming")
+
+    def mark_promoted(self) -> None:
+        """Show that this message has been promoted into the spec."""
+        self.promoted = True
+        self.add_class("-promoted")
+        self.query_one(".message-header", Static).update(self._header())
+
+    def action_promote(self) -> None:
+        self.post_message(self.PromoteRequested(self))
+
+    def action_focus_neighbour(self, step: int) -> None:
+        self.post_message(self.Navigate(self, step))
+
+    def action_focus_input(self) -> None:
+        self.post_message(self.Navigate(self, 0))
+
+    @on(Markdown.LinkClicked)
+    def _link_clicked(self, event: Markdown.LinkClicked) -> None:
+        # Links in model output are never opened on a click: they are shown to be copied.
+        event.stop()
+        self.notify(Content(event.href), title="Link (not opened)")

@@ -1,0 +1,129 @@
+"""The Spec pane: the human-owned task spec (context.md), autosaved as it is edited."""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.timer import Timer
+from textual.content import Content
+from textual.widgets import TextArea
+
+from workbench.session.store import Session
+from workbench.spec.promote import promote
+
+
+def replace_changed_region(editor: TextArea, new_text: str) -> None:
+    """Turn the editor's text into `new_text` as one undoable edit of the region that changed."""
+    old = editor.text
+    if old == new_text:
+        return
+    prefix = 0
+    limit = min(len(old), len(new_text))
+    while prefix < limit and old[prefix] == new_text[prefix]:
+        prefix += 1
+    suffix = 0
+    while (
+        suffix < limit - prefix
+        and old[len(old) - 1 - suffix] == new_text[len(new_text) - 1 - suffix]
+    ):
+        suffix += 1
+    document = editor.document
+    start = document.get_location_from_index(prefix)
+    end = document.get_location_from_index(len(old) - suffix)
+    editor.replace(new_text[prefix : len(new_text) - suffix], start, end, maintain_selection_offset=True)
+
+
+class SpecEditor(TextArea):
+    """The markdown editor of the spec."""
+
+    DEFAULT_CSS = """
+    SpecEditor { height: 1fr; border: none; padding: 0 1; }
+    """
+
+
+class SpecPane(Vertical):
+    """Edits the session's context.md; saves within a second of a pause and on demand."""
+
+    BINDINGS = [
+        Binding("ctrl+s", "save", "Save", tooltip="Save the spec now (it also autosaves)", show=False),
+    ]
+
+    def __init__(self, session: Session, *, autosave_delay_s: float = 0.5, id: str | None = None):
+        super().__init__(id=id, classes="pane spec-pane")
+        self.session = session
+        self.autosave_delay_s = autosave_delay_s
+        self.dirty = False
+        """True when the editor holds text not yet on disk."""
+        self._save_timer: Timer | None = None
+        self._saved_text: str | None = None
+
+    def compose(self) -> ComposeResult:
+        editor = SpecEditor(
+            self.session.read_spec(),
+            language="markdown",
+            soft_wrap=True,
+            tab_behavior="indent",
+            show_line_numbers=False,
+            id="spec-editor",
+        )
+        yield editor
+
+    def on_mount(self) -> None:
+        self.border_title = Content(f"Spec · {self.session.spec_path.name}")
+        self._saved_text = self.text
+        self._show_state("saved")
+
+    @property
+    def editor(self) -> SpecEditor:
+        """The text editor."""
+        return self.query_one(SpecEditor)
+
+    @property
+    def text(self) -> str:
+        """The spec as currently edited."""
+        return self.editor.text
+
+    def _show_state(self, state: str) -> None:
+        self.border_subtitle = Content(state)
+        self.set_class(state != "saved", "-dirty")
+
+    @on(TextArea.Changed, "#spec-editor")
+    def _changed(self, event: TextArea.Changed) -> None:
+        if event.text_area.text == self._saved_text:
+            return
+        self.dirty = True
+        self._show_state("unsaved")
+        if self._save_timer is not None:
+            self._save_timer.stop()
+        self._save_timer = self.set_timer(self.autosave_delay_s, self.save)
+
+    def save(self) -> bool:
+        """Write the spec to disk now (atomically); False, with a notice, if that failed."""
+        text = self.text
+        try:
+            self.session.write_spec(text)
+        except OSError as error:
+            self._show_state("NOT SAVED")
+            self.notify(
+                f"Could not save {self.session.spec_path}: {error.strerror or error}. "
+                "Your text is still in the editor; fix the problem and press ctrl+s.",
+                severity="error",
+                timeout=10,
+            )
+            return False
+        self._saved_text = text
+        self.dirty = False
+        self._show_state("saved")
+        return True
+
+    def action_save(self) -> None:
+        if self.save():
+            self.notify(f"Saved {self.session.spec_path.name}")
+
+    def promote(self, note: str, *, pane: str, message_id: str, model: str | None) -> None:
+        """Append a note to the spec's context section and save at once."""
+        new_text = promote(self.text, note, pane=pane, message_id=message_id, model=model)
+        replace_changed_region(self.editor, new_text)
+        self.save()
