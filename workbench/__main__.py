@@ -40,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
 
     from workbench.config import format_settings, load_settings
-    from workbench.session.store import SessionError, SessionStore, format_sessions
+    from workbench.session.store import Session, SessionError, SessionStore, format_sessions
 
     settings, problems = load_settings()
     store = SessionStore()
@@ -55,6 +55,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"warning: {warning}", file=sys.stderr)
         return 0
 
+    session: Session | None = None
     try:
         if args.command == "open":
             session = store.open(args.ref)
@@ -62,8 +63,6 @@ def main(argv: list[str] | None = None) -> int:
             session = store.last()
             if session is None:
                 print("No session to continue yet: starting a new one.", file=sys.stderr)
-        else:
-            session = None
         if session is None:
             from workbench.spec.template import new_spec
 

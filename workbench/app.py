@@ -24,7 +24,9 @@ class WorkbenchApp(App[None]):
     TITLE = "workbench"
     COMMANDS = App.COMMANDS | {ModelCommands, SessionCommands}
     BINDINGS = [
-        Binding("ctrl+o", "pick_session", "Sessions", tooltip="Open another session", id="session.pick"),
+        Binding(
+            "ctrl+o", "pick_session", "Sessions", tooltip="Open another session", id="session.pick"
+        ),
     ]
 
     def __init__(
@@ -56,7 +58,12 @@ class WorkbenchApp(App[None]):
         self.theme = wanted
         self._theme_ready = True
         for problem in [*self.problems, *theme_problems]:
-            self.notify(str(problem), title="Config problem (using defaults)", severity="warning", timeout=15)
+            self.notify(
+                str(problem),
+                title="Config problem (using defaults)",
+                severity="warning",
+                timeout=15,
+            )
         self.push_screen(MainScreen(self.session, self.settings, self.router))
 
     def watch_theme(self, theme: str) -> None:
@@ -65,7 +72,9 @@ class WorkbenchApp(App[None]):
             try:
                 remember_theme(theme)
             except (OSError, ValueError) as error:
-                self.notify(f"Could not remember the theme in the config: {error}", severity="warning")
+                self.notify(
+                    f"Could not remember the theme in the config: {error}", severity="warning"
+                )
 
     @property
     def main_screen(self) -> MainScreen | None:
@@ -87,9 +96,19 @@ class WorkbenchApp(App[None]):
                 f"{binding.tooltip}  [{binding.key.split(',')[0]}]",
                 lambda action=binding.action: self.run_action(action, main),
             )
-        yield SystemCommand("Promote", "Append the focused (or last) Explore message to the spec  [p]", main.action_promote_focused)
-        yield SystemCommand("Stop reply", "Stop the replies that are arriving, keep their text  [escape]", main.action_stop_all)
-        yield SystemCommand("Save spec", "Write the spec to disk now  [ctrl+s]", main.spec.action_save)
+        yield SystemCommand(
+            "Promote",
+            "Append the focused (or last) Explore message to the spec  [p]",
+            main.action_promote_focused,
+        )
+        yield SystemCommand(
+            "Stop reply",
+            "Stop the replies that are arriving, keep their text  [escape]",
+            main.action_stop_all,
+        )
+        yield SystemCommand(
+            "Save spec", "Write the spec to disk now  [ctrl+s]", main.spec.action_save
+        )
         yield SystemCommand("Sessions", "Open another session  [ctrl+o]", self.action_pick_session)
 
     def action_pick_session(self) -> None:

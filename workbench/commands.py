@@ -126,7 +126,12 @@ class ModelCommands(Provider):
         for entry in self.entries:
             score = matcher.match(f"{entry.title} {entry.help}")
             if score > 0:
-                yield Hit(score, matcher.highlight(entry.title), partial(self._choose, entry), help=entry.help)
+                yield Hit(
+                    score,
+                    matcher.highlight(entry.title),
+                    partial(self._choose, entry),
+                    help=entry.help,
+                )
 
     @classmethod
     def palette(cls, pane_label: str) -> CommandPalette:

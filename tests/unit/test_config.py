@@ -188,13 +188,7 @@ def test_unknown_keys_and_bad_values_are_each_reported_with_their_line() -> None
 
 def test_lines_inside_a_multiline_prompt_are_not_mistaken_for_keys() -> None:
     write_config(
-        "[prompts]\n"
-        'explore = """\n'
-        "[ollama]\n"
-        "timeout_s = 1\n"
-        '"""\n'
-        "[ollama]\n"
-        'timeout_s = "fast"\n'
+        '[prompts]\nexplore = """\n[ollama]\ntimeout_s = 1\n"""\n[ollama]\ntimeout_s = "fast"\n'
     )
     settings, problems = load_settings(env={})
     assert [(p.line, p.key) for p in problems] == [(7, "ollama.timeout_s")]

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import Literal, Protocol
 
 Role = Literal["system", "user", "assistant"]
@@ -44,7 +44,7 @@ class Usage:
 StreamEvent = TextDelta | Usage
 
 
-class ErrorKind(str, Enum):
+class ErrorKind(StrEnum):
     """What went wrong, so the UI can say how to fix it."""
 
     UNREACHABLE = "unreachable"

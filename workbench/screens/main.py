@@ -21,7 +21,8 @@ from workbench.widgets.chat_pane import ChatPane
 from workbench.widgets.message_view import MessageView
 from workbench.widgets.spec_pane import SpecPane
 
-PANE_IDS = {"explore": "explore", "spec": "spec", "implement": "implement"}
+PANE_IDS = ("explore", "spec", "implement")
+CHAT_PANES: tuple[Pane, ...] = ("explore", "implement")
 
 
 def initial_model(settings: Settings, session: Session, pane: Pane) -> ModelRef:
@@ -50,13 +51,49 @@ class MainScreen(Screen[None]):
     CSS_PATH = "main.tcss"
 
     BINDINGS = [
-        Binding("f1", "focus_pane('explore')", "Explore", tooltip="Focus the Explore pane", id="pane.explore"),
+        Binding(
+            "f1",
+            "focus_pane('explore')",
+            "Explore",
+            tooltip="Focus the Explore pane",
+            id="pane.explore",
+        ),
         Binding("f2", "focus_pane('spec')", "Spec", tooltip="Focus the Spec pane", id="pane.spec"),
-        Binding("f3", "focus_pane('implement')", "Implement", tooltip="Focus the Implement pane", id="pane.implement"),
-        Binding("ctrl+f", "toggle_zoom", "Zoom", tooltip="Zoom the focused pane to full width and back", id="pane.zoom"),
-        Binding("ctrl+r", "send_spec", "Send spec", tooltip="Send the spec to the Implement model", id="spec.send"),
-        Binding("ctrl+n", "cycle_model", "Next model", tooltip="Cycle the chat pane's model through its tier", id="model.cycle"),
-        Binding("ctrl+l", "pick_model", "Models", tooltip="Pick any model for the chat pane", id="model.pick"),
+        Binding(
+            "f3",
+            "focus_pane('implement')",
+            "Implement",
+            tooltip="Focus the Implement pane",
+            id="pane.implement",
+        ),
+        Binding(
+            "ctrl+f",
+            "toggle_zoom",
+            "Zoom",
+            tooltip="Zoom the focused pane to full width and back",
+            id="pane.zoom",
+        ),
+        Binding(
+            "ctrl+r",
+            "send_spec",
+            "Send spec",
+            tooltip="Send the spec to the Implement model",
+            id="spec.send",
+        ),
+        Binding(
+            "ctrl+n",
+            "cycle_model",
+            "Next model",
+            tooltip="Cycle the chat pane's model through its tier",
+            id="model.cycle",
+        ),
+        Binding(
+            "ctrl+l",
+            "pick_model",
+            "Models",
+            tooltip="Pick any model for the chat pane",
+            id="model.pick",
+        ),
     ]
 
     def __init__(self, session: Session, settings: Settings, router: ProviderRouter) -> None:
@@ -69,7 +106,9 @@ class MainScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         meta = self.session.meta
-        yield Static(Content(f"workbench · {meta.title} · {short_path(meta.project_dir)}"), id="title-bar")
+        yield Static(
+            Content(f"workbench · {meta.title} · {short_path(meta.project_dir)}"), id="title-bar"
+        )
         with Horizontal(id="panes"):
             yield ChatPane(
                 "explore",
@@ -96,18 +135,32 @@ class MainScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.chat("explore").focus_input()
+        for pane in CHAT_PANES:
+            if pane not in self.session.meta.models:
+                model = self.chat(pane).model
+                self.session.set_model(pane, ModelChoice(model.provider, model.name))
+
+    def _title_text(self) -> Content:
+        meta = self.session.meta
+        return Content(f"workbench · {meta.title} · {short_path(meta.project_dir)}")
+
+    @on(SpecPane.Saved)
+    def _spec_saved(self) -> None:
+        self.query_one("#title-bar", Static).update(self._title_text())
 
     async def on_screen_resume(self) -> None:
         self._mark_promoted()
-        for pane in ("explore", "implement"):
-            for warning in self.chat(pane).load_warnings:  # type: ignore[arg-type]
-                self.notify(warning, title="Transcript line skipped", severity="warning", timeout=10)
-            self.chat(pane).load_warnings = []  # type: ignore[arg-type]
+        for pane in CHAT_PANES:
+            for warning in self.chat(pane).load_warnings:
+                self.notify(
+                    warning, title="Transcript line skipped", severity="warning", timeout=10
+                )
+            self.chat(pane).load_warnings = []
 
     def _mark_promoted(self) -> None:
         ids = promoted_ids(self.spec.text)
-        for pane in ("explore", "implement"):
-            for view in self.chat(pane).views():  # type: ignore[arg-type]
+        for pane in CHAT_PANES:
+            for view in self.chat(pane).views():
                 if view.message.id in ids and not view.promoted:
                     view.mark_promoted()
 
@@ -134,19 +187,21 @@ class MainScreen(Screen[None]):
     def target_chat(self) -> ChatPane:
         """The chat pane that model actions apply to: the focused one, else the last one used."""
         focused = self.focused_pane_id()
-        if focused in ("explore", "implement"):
-            self.last_chat_pane = focused  # type: ignore[assignment]
+        chat_pane = next((name for name in CHAT_PANES if name == focused), None)
+        if chat_pane is not None:
+            self.last_chat_pane = chat_pane
         return self.chat(self.last_chat_pane)
 
     # -- actions ---------------------------------------------------------------------------
 
     def action_focus_pane(self, pane: str) -> None:
         """Focus the input of a chat pane, or the spec editor."""
-        if pane == "spec":
-            self.spec.editor.focus()
+        chat_pane = next((name for name in CHAT_PANES if name == pane), None)
+        if chat_pane is not None:
+            self.chat(chat_pane).focus_input()
+            self.last_chat_pane = chat_pane
         else:
-            self.chat(pane).focus_input()  # type: ignore[arg-type]
-            self.last_chat_pane = pane  # type: ignore[assignment]
+            self.spec.editor.focus()
         if self.has_class("-zoomed"):
             self._zoom(pane)
 
@@ -172,7 +227,9 @@ class MainScreen(Screen[None]):
             return
         implement = self.chat("implement")
         if implement.is_streaming:
-            self.notify("Implement is still answering: Escape in that pane stops it.", severity="warning")
+            self.notify(
+                "Implement is still answering: Escape in that pane stops it.", severity="warning"
+            )
             return
         self.spec.save()
         await implement.send(text, kind="spec")
@@ -202,14 +259,16 @@ class MainScreen(Screen[None]):
             return
         replies = [v for v in self.chat("explore").views() if v.message.role == "assistant"]
         if not replies:
-            self.notify("Nothing to promote yet: ask something in Explore first.", severity="warning")
+            self.notify(
+                "Nothing to promote yet: ask something in Explore first.", severity="warning"
+            )
             return
         replies[-1].action_promote()
 
     def action_stop_all(self) -> None:
         """Stop the replies arriving in both chat panes."""
-        for pane in ("explore", "implement"):
-            self.chat(pane).action_cancel()  # type: ignore[arg-type]
+        for pane in CHAT_PANES:
+            self.chat(pane).action_cancel()
 
     # -- events ----------------------------------------------------------------------------
 
@@ -224,15 +283,19 @@ class MainScreen(Screen[None]):
             self.notify("Problem messages are not promoted.", severity="warning")
             return
         if message.status == "streaming":
-            self.notify("Wait for the reply to finish (or stop it with Escape).", severity="warning")
+            self.notify(
+                "Wait for the reply to finish (or stop it with Escape).", severity="warning"
+            )
             return
-        self.spec.promote(message.content, pane=event.view.pane, message_id=message.id, model=message.model)
+        self.spec.promote(
+            message.content, pane=event.view.pane, message_id=message.id, model=message.model
+        )
         event.view.mark_promoted()
         self.notify("Promoted into the spec's context section")
 
     async def save_all(self) -> None:
-        """Stop replies (keeping their text) and save the spec: used before quitting or switching."""
-        for pane in ("explore", "implement"):
-            await self.chat(pane).stop_streaming()  # type: ignore[arg-type]
+        """Stop replies (keeping their text) and save the spec: before quitting or switching."""
+        for pane in CHAT_PANES:
+            await self.chat(pane).stop_streaming()
         if self.spec.dirty:
             self.spec.save()

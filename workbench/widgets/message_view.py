@@ -37,7 +37,9 @@ def spec_summary(text: str) -> str:
     lines = text.splitlines()
     title = next((line.lstrip("# ").strip() for line in lines if line.startswith("# ")), "")
     size = len(text.encode("utf-8"))
-    return f"{title or 'Spec'}  \n*{len(lines)} lines, {size:,} bytes of context.md, sent as written*"
+    return (
+        f"{title or 'Spec'}  \n*{len(lines)} lines, {size:,} bytes of context.md, sent as written*"
+    )
 
 
 class MessageView(Vertical, can_focus=True):
@@ -143,4 +145,4 @@ class MessageView(Vertical, can_focus=True):
     def _link_clicked(self, event: Markdown.LinkClicked) -> None:
         # Links in model output are never opened on a click: they are shown to be copied.
         event.stop()
-        self.notify(Content(event.href), title="Link (not opened)")
+        self.notify(event.href, title="Link (not opened)", markup=False)

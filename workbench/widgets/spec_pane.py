@@ -6,9 +6,11 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.timer import Timer
 from textual.content import Content
+from textual.message import Message
+from textual.timer import Timer
 from textual.widgets import TextArea
+from textual.widgets.text_area import Document
 
 from workbench.session.store import Session
 from workbench.spec.promote import promote
@@ -30,16 +32,24 @@ def replace_changed_region(editor: TextArea, new_text: str) -> None:
     ):
         suffix += 1
     document = editor.document
+    assert isinstance(document, Document)
     start = document.get_location_from_index(prefix)
     end = document.get_location_from_index(len(old) - suffix)
-    editor.replace(new_text[prefix : len(new_text) - suffix], start, end, maintain_selection_offset=True)
+    editor.replace(
+        new_text[prefix : len(new_text) - suffix], start, end, maintain_selection_offset=True
+    )
 
 
 class SpecEditor(TextArea):
     """The markdown editor of the spec."""
 
     DEFAULT_CSS = """
-    SpecEditor { height: 1fr; border: none; padding: 0 1; }
+    SpecEditor {
+        height: 1fr;
+        border: none;
+        padding: 0 1;
+        &:focus { border: none; }
+    }
     """
 
 
@@ -47,8 +57,13 @@ class SpecPane(Vertical):
     """Edits the session's context.md; saves within a second of a pause and on demand."""
 
     BINDINGS = [
-        Binding("ctrl+s", "save", "Save", tooltip="Save the spec now (it also autosaves)", show=False),
+        Binding(
+            "ctrl+s", "save", "Save", tooltip="Save the spec now (it also autosaves)", show=False
+        ),
     ]
+
+    class Saved(Message):
+        """The spec was written to disk (the title may have changed)."""
 
     def __init__(self, session: Session, *, autosave_delay_s: float = 0.5, id: str | None = None):
         super().__init__(id=id, classes="pane spec-pane")
@@ -115,6 +130,7 @@ class SpecPane(Vertical):
             return False
         self._saved_text = text
         self.dirty = False
+        self.post_message(self.Saved())
         self._show_state("saved")
         return True
 
