@@ -134,6 +134,9 @@ class WorkbenchApp(App[None]):
         old.close()
         self.notify(f"Opened {session.meta.title}")
 
+    async def on_unmount(self) -> None:
+        await self.router.aclose()
+
     async def action_quit(self) -> None:
         """Save everything (partial replies included), then exit."""
         main = self.main_screen

@@ -55,3 +55,10 @@ class ProviderRouter:
     async def installed_ollama_models(self) -> list[ModelInfo]:
         """Models installed in Ollama (raises ProviderError when it is down)."""
         return await self.ollama.list_models()
+
+    async def aclose(self) -> None:
+        """Close the providers' HTTP connections (on the loop that used them)."""
+        for provider in (self._ollama, self._anthropic):
+            close = getattr(provider, "aclose", None)
+            if close is not None:
+                await close()

@@ -203,8 +203,7 @@ class ChatPane(Vertical):
         view = MessageView(reply, self.pane)
         await self.message_list.mount(view)
         self.set_class(True, "-streaming")
-        stream = Markdown.get_stream(view.markdown)
-        streamer = _ReplyStreamer(self, reply, stream)
+        streamer = _ReplyStreamer(self, reply, view.markdown)
         error: ProviderError | None = None
         try:
             provider = self.router.get(model.provider)
@@ -305,10 +304,12 @@ class ChatPane(Vertical):
 class _ReplyStreamer:
     """Feeds streamed text to the markdown renderer in batches and checkpoints it to disk."""
 
-    def __init__(self, pane: ChatPane, reply: Message, stream: MarkdownStream) -> None:
+    def __init__(self, pane: ChatPane, reply: Message, markdown: Markdown) -> None:
         self.pane = pane
         self.reply = reply
-        self.stream = stream
+        self.markdown = markdown
+        self.stream: MarkdownStream | None = None
+        """Created with the first text, so a request that fails at once leaves no task behind."""
         self.sanitizer = StreamSanitizer()
         self.parts: list[str] = []
         self.pending: list[str] = []
@@ -340,6 +341,8 @@ class _ReplyStreamer:
             fragment = "".join(self.pending)
             self.pending.clear()
             self.last_write = time.monotonic()
+            if self.stream is None:
+                self.stream = Markdown.get_stream(self.markdown)
             await self.stream.write(fragment)
 
     async def _flush_pending(self) -> None:
@@ -363,4 +366,12 @@ class _ReplyStreamer:
             self.parts.append(tail)
             self.pending.append(tail)
         await self._write()
-        await self.stream.stop()
+        if self.stream is not None:
+            try:
+                await self.stream.stop()
+            except asyncio.CancelledError:
+                # The renderer's task can be cancelled before it ever ran; only a cancel of
+                # this task (the user pressed Escape, the app is quitting) must go on.
+                task = asyncio.current_task()
+                if task is not None and task.cancelling():
+                    raise
