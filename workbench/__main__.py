@@ -5,6 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from workbench.session.store import Session
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -40,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
 
     from workbench.config import format_settings, load_settings
-    from workbench.session.store import Session, SessionError, SessionStore, format_sessions
+    from workbench.session.store import SessionError, SessionStore, format_sessions
 
     settings, problems = load_settings()
     store = SessionStore()
@@ -79,9 +83,27 @@ def main(argv: list[str] | None = None) -> int:
 
     app = WorkbenchApp(settings, session, store=store, problems=problems)
     app.run()
+    session = app.session  # the user may have switched sessions inside the app
     session.close()
-    print(f"Session saved: {session.folder}  (reopen with: workbench open {session.meta.id})")
+    if discard_if_untouched(session):
+        print("Nothing was typed: the empty session was not kept.")
+    else:
+        print(f"Session saved: {session.folder}  (reopen with: workbench open {session.meta.id})")
     return 0
+
+
+def discard_if_untouched(session: Session) -> bool:
+    """Remove a session of our own that holds nothing but the blank template."""
+    import shutil
+
+    from workbench.spec.template import new_spec
+
+    if session.meta.spec_path is not None or session.read_spec() != new_spec():
+        return False
+    if session.explore.count() or session.implement.count():
+        return False
+    shutil.rmtree(session.folder, ignore_errors=True)
+    return True
 
 
 if __name__ == "__main__":
