@@ -1,0 +1,145 @@
+"""Model picker, session picker, palette actions, themes, and following the end of a reply."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+from textual.command import CommandList, CommandPalette
+
+from tests.fakes.ollama_server import FakeOllama
+from tests.ui.harness import main_screen, make_settings, make_test_app, wait_until
+from workbench.app import WorkbenchApp
+from workbench.session.store import SessionStore
+from workbench.spec.template import new_spec
+
+
+def palette_options(app: WorkbenchApp) -> list[str]:
+    palette = app.screen
+    assert isinstance(palette, CommandPalette)
+    options = palette.query_one(CommandList)
+    return [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
+
+
+async def test_model_picker_lists_tiers_and_install_state_and_sets_the_model(
+    ollama: FakeOllama,
+) -> None:
+    ollama.models = ["qwen2.5-coder:7b", "qwen2.5-coder:14b", "llama3.2:3b"]
+    app = make_test_app(make_settings(ollama.url))
+    async with app.run_test(size=(160, 48)) as pilot:
+        screen = main_screen(app)
+        await pilot.press("f3", "ctrl+l")
+        await wait_until(pilot, lambda: isinstance(app.screen, CommandPalette))
+        await wait_until(pilot, lambda: len(palette_options(app)) >= 6, what="models listed")
+        text = "\n".join(palette_options(app))
+        assert "qwen2.5-coder:7b" in text and "fast" in text
+        assert "qwen2.5-coder:32b" in text and "not installed" in text
+        assert "ollama pull qwen2.5-coder:32b" in text
+        assert "claude-sonnet-5-5" in text and "cloud" in text
+        assert "llama3.2:3b" in text  # installed, in no tier
+        await pilot.press(*"llama3.2")
+        await wait_until(pilot, lambda: len(palette_options(app)) == 1, what="filtered")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: not isinstance(app.screen, CommandPalette))
+        assert "llama3.2:3b" in str(screen.chat("implement").border_title)
+        assert app.session.meta.models["implement"].name == "llama3.2:3b"
+        assert screen.chat("explore").model.name == "qwen2.5-coder:7b"
+
+
+async def test_model_picker_says_when_ollama_is_down() -> None:
+    app = make_test_app(make_settings("http://127.0.0.1:1"))
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.press("ctrl+l")
+        await wait_until(pilot, lambda: isinstance(app.screen, CommandPalette))
+        await wait_until(pilot, lambda: len(palette_options(app)) >= 4, what="models listed")
+        assert "Ollama unreachable" in "\n".join(palette_options(app))
+
+
+async def test_session_picker_opens_another_session(ollama: FakeOllama) -> None:
+    store = SessionStore()
+    other = store.create(Path("/tmp/other"), "# Task: The other one\n\nNotes.\n")
+    other.close()
+    app = make_test_app(make_settings(ollama.url), spec=new_spec("Current"))
+    first = app.session
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.press("ctrl+o")
+        await wait_until(pilot, lambda: isinstance(app.screen, CommandPalette))
+        await pilot.press(*"other one")
+        await wait_until(pilot, lambda: len(palette_options(app)) == 1, what="filtered")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: app.session.meta.id == other.meta.id, what="switch")
+        await wait_until(pilot, lambda: app.main_screen is not None)
+        await pilot.pause()
+        assert main_screen(app).spec.text == "# Task: The other one\n\nNotes.\n"
+        # The first session was released: it can be opened again right away.
+        store.open(first.meta.id).close()
+
+
+async def test_every_action_is_in_the_command_palette(ollama: FakeOllama) -> None:
+    app = make_test_app(make_settings(ollama.url))
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.press("ctrl+p")
+        await wait_until(pilot, lambda: isinstance(app.screen, CommandPalette))
+        await wait_until(pilot, lambda: len(palette_options(app)) > 8)
+        text = "\n".join(palette_options(app))
+        for title in (
+            "Explore",
+            "Spec",
+            "Implement",
+            "Zoom",
+            "Send spec",
+            "Next model",
+            "Models",
+            "Promote",
+            "Stop reply",
+            "Save spec",
+            "Sessions",
+            "Theme",
+        ):
+            assert title in text, title
+        await pilot.press(*"zoom", "enter")
+        await wait_until(pilot, lambda: not isinstance(app.screen, CommandPalette))
+        await pilot.pause()
+        assert main_screen(app).has_class("-zoomed")
+
+
+async def test_themes_are_loaded_broken_ones_reported_and_the_choice_remembered(
+    ollama: FakeOllama, isolated_paths: Path
+) -> None:
+    themes = isolated_paths / "config" / "themes"
+    themes.mkdir(parents=True)
+    (themes / "mine.toml").write_text('name = "mine"\nprimary = "#336699"\ndark = true\n')
+    (themes / "broken.toml").write_text('name = "broken"\nprimary = "not a colour"\n')
+    store = SessionStore()
+    session = store.create(Path("/tmp/demo-project"), new_spec())
+    app = WorkbenchApp(make_settings(ollama.url), session, store=store)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.pause()
+        assert {"workbench-dark", "workbench-light", "mine"} <= set(app.available_themes)
+        assert app.theme == "workbench-dark"
+        notices = [n.message for n in app._notifications]
+        assert any("broken.toml" in n and "not a colour" in n for n in notices), notices
+        app.theme = "mine"
+        await pilot.pause()
+    config = tomllib.loads((isolated_paths / "config" / "config.toml").read_text())
+    assert config["theme"] == "mine"
+
+
+async def test_a_streaming_reply_is_followed_unless_the_user_scrolls_up(
+    ollama: FakeOllama,
+) -> None:
+    ollama.reply = "".join(f"line {n}\n\n" for n in range(300))
+    ollama.tokens_per_s = 400
+    app = make_test_app(make_settings(ollama.url))
+    async with app.run_test(size=(160, 48)) as pilot:
+        screen = main_screen(app)
+        messages = screen.chat("explore").message_list
+        await pilot.press(*"long", "enter")
+        await wait_until(pilot, lambda: messages.max_scroll_y > 40, what="overflow")
+        await pilot.pause(0.2)
+        assert messages.scroll_y >= messages.max_scroll_y - 2  # following the end
+        messages.scroll_to(y=0, animate=False, immediate=True)
+        messages.release_anchor()
+        await wait_until(pilot, lambda: not screen.chat("explore").is_streaming, timeout=20)
+        await pilot.pause()
+        assert messages.scroll_y < 5  # the user's position is kept
