@@ -61,7 +61,8 @@ def model_entries(
             seen.add(key)
             ref = ModelRef(tier_settings.provider, name, tier)
             if tier_settings.provider == "anthropic":
-                entries.append(ModelEntry(ref, "configured"))
+                has_key = bool(settings.anthropic.api_key)
+                entries.append(ModelEntry(ref, "configured" if has_key else "no API key set"))
             elif installed is None:
                 entries.append(ModelEntry(ref, "unknown (Ollama unreachable)"))
             elif name in installed_by_name:
@@ -91,6 +92,7 @@ class ModelCommands(Provider):
     async def startup(self) -> None:
         screen = self._main_screen()
         self.entries: list[ModelEntry] = []
+        self.current: ModelRef | None = None
         if screen is None:
             return
         installed: list[ModelInfo] | None
@@ -99,6 +101,7 @@ class ModelCommands(Provider):
         except (ProviderError, TimeoutError):
             installed = None
         self.entries = model_entries(screen.settings, installed)
+        self.current = screen.target_chat().model
 
     def _main_screen(self) -> MainScreen | None:
         from workbench.screens.main import MainScreen
@@ -117,21 +120,28 @@ class ModelCommands(Provider):
             message += f" — not installed yet: run `ollama pull {entry.ref.name}`"
         self.app.notify(message)
 
+    def _help(self, entry: ModelEntry) -> str:
+        """The details line, marking the pane's current model."""
+        current = self.current
+        if current is not None and (current.provider, current.name) == (
+            entry.ref.provider,
+            entry.ref.name,
+        ):
+            return f"● current · {entry.help}"
+        return entry.help
+
     async def discover(self) -> Hits:
         for entry in self.entries:
-            yield DiscoveryHit(entry.title, partial(self._choose, entry), help=entry.help)
+            yield DiscoveryHit(entry.title, partial(self._choose, entry), help=self._help(entry))
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
         for entry in self.entries:
-            score = matcher.match(f"{entry.title} {entry.help}")
+            help_text = self._help(entry)
+            score = matcher.match(f"{entry.title} {help_text}")
             if score > 0:
-                yield Hit(
-                    score,
-                    matcher.highlight(entry.title),
-                    partial(self._choose, entry),
-                    help=entry.help,
-                )
+                command = partial(self._choose, entry)
+                yield Hit(score, matcher.highlight(entry.title), command, help=help_text)
 
     @classmethod
     def palette(cls, pane_label: str) -> CommandPalette:

@@ -32,10 +32,11 @@ async def test_model_picker_lists_tiers_and_install_state_and_sets_the_model(
         await wait_until(pilot, lambda: isinstance(app.screen, CommandPalette))
         await wait_until(pilot, lambda: len(palette_options(app)) >= 6, what="models listed")
         text = "\n".join(palette_options(app))
+        assert "qwen2.5-coder:14b\n● current · ◆ quality" in text
         assert "qwen2.5-coder:7b" in text and "fast" in text
         assert "qwen2.5-coder:32b" in text and "not installed" in text
         assert "ollama pull qwen2.5-coder:32b" in text
-        assert "claude-sonnet-5-5" in text and "cloud" in text
+        assert "claude-sonnet-5-5\n☁ cloud · anthropic · no API key set" in text
         assert "llama3.2:3b" in text  # installed, in no tier
         await pilot.press(*"llama3.2")
         await wait_until(pilot, lambda: len(palette_options(app)) == 1, what="filtered")

@@ -142,11 +142,15 @@ class MainScreen(Screen[None]):
 
     def _title_text(self) -> Content:
         meta = self.session.meta
-        return Content(f"workbench · {meta.title} · {short_path(meta.project_dir)}")
+        zoomed = " · zoomed: ctrl+f shows all panes" if self.has_class("-zoomed") else ""
+        return Content(f"workbench · {meta.title} · {short_path(meta.project_dir)}{zoomed}")
+
+    def _refresh_title(self) -> None:
+        self.query_one("#title-bar", Static).update(self._title_text())
 
     @on(SpecPane.Saved)
     def _spec_saved(self) -> None:
-        self.query_one("#title-bar", Static).update(self._title_text())
+        self._refresh_title()
 
     async def on_screen_resume(self) -> None:
         self._mark_promoted()
@@ -211,6 +215,7 @@ class MainScreen(Screen[None]):
             self.remove_class("-zoomed")
             for pane in self.query(".pane"):
                 pane.remove_class("-zoomed")
+            self._refresh_title()
         else:
             self._zoom(self.focused_pane_id() or "explore")
 
@@ -218,6 +223,7 @@ class MainScreen(Screen[None]):
         self.add_class("-zoomed")
         for pane in self.query(".pane"):
             pane.set_class(pane.id == pane_id, "-zoomed")
+        self._refresh_title()
 
     async def action_send_spec(self) -> None:
         """Send the spec, exactly as written, to the Implement pane's model."""

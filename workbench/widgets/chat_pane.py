@@ -98,6 +98,7 @@ class ChatPane(Vertical):
         """Everything in the transcript, in order (the views mirror it)."""
         self.load_warnings: list[str] = []
         self._stream_worker: Worker[None] | None = None
+        self._streaming = False
 
     def compose(self) -> ComposeResult:
         yield MessageList(id=f"{self.pane}-messages")
@@ -132,13 +133,20 @@ class ChatPane(Vertical):
     @property
     def is_streaming(self) -> bool:
         """True while a reply is arriving."""
-        return self._stream_worker is not None and self._stream_worker.is_running
+        return self._streaming
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # "Stop reply" is offered (and shown in the footer) only while a reply arrives.
+        if action == "cancel":
+            return self.is_streaming
+        return True
 
     def update_title(self) -> None:
         """Show the pane's label, model and tier in its border."""
         badge = {"fast": "fast", "quality": "quality", "cloud": "cloud"}.get(self.model.tier, "")
         self.border_title = Content(f"{self.label} · {self.model.name} ({badge})")
         self.set_class(self.is_streaming, "-streaming")
+        self.refresh_bindings()
 
     def set_model(self, model: ModelRef) -> None:
         """Switch the model that answers the next message."""
@@ -167,6 +175,7 @@ class ChatPane(Vertical):
         message = Message(id=new_id(), role="user", content=text, created=now_iso(), kind=kind)
         await self._add(message)
         self.message_list.anchor()
+        self._streaming = True
         self._stream_worker = self._stream_reply(build_history(self.messages, self.pane))
         self.update_title()
 
@@ -179,13 +188,13 @@ class ChatPane(Vertical):
 
     def action_cancel(self) -> None:
         """Stop the reply that is arriving; what arrived so far is kept, marked interrupted."""
-        if self._stream_worker is not None and self._stream_worker.is_running:
+        if self._stream_worker is not None and not self._stream_worker.is_finished:
             self._stream_worker.cancel()
 
     async def stop_streaming(self) -> None:
         """Cancel a running reply and wait until it is saved (used on quit)."""
         worker = self._stream_worker
-        if worker is not None and worker.is_running:
+        if worker is not None and not worker.is_finished:
             worker.cancel()
             await worker.wait()
 
@@ -202,7 +211,6 @@ class ChatPane(Vertical):
         )
         view = MessageView(reply, self.pane)
         await self.message_list.mount(view)
-        self.set_class(True, "-streaming")
         streamer = _ReplyStreamer(self, reply, view.markdown)
         error: ProviderError | None = None
         try:
@@ -241,7 +249,7 @@ class ChatPane(Vertical):
         """Flush and persist the reply, then show what went wrong (if anything)."""
         await streamer.close()
         reply.content = streamer.text
-        self.set_class(False, "-streaming")
+        self._streaming = False
         if reply.content or reply.status == "done":
             self.messages.append(reply)
             self.transcript.append(reply)
@@ -273,6 +281,13 @@ class ChatPane(Vertical):
             error_kind=error.kind.value,
         )
         await self._add(message)
+
+    @on(Worker.StateChanged)
+    def _worker_finished(self, event: Worker.StateChanged) -> None:
+        # A safety net: a reply that ended without reaching _finish must not look alive.
+        if event.worker is self._stream_worker and event.worker.is_finished and self._streaming:
+            self._streaming = False
+            self.update_title()
 
     # -- navigation ------------------------------------------------------------------------
 
@@ -354,7 +369,7 @@ class _ReplyStreamer:
         """Append the text since the last checkpoint to the transcript (survives kill -9)."""
         new = self.parts[self.checkpointed :]
         if new:
-            self.pane.transcript.append_chunk(self.reply.id, "".join(new))
+            self.pane.transcript.append_chunk(self.reply.id, "".join(new), model=self.reply.model)
             self.checkpointed = len(self.parts)
         self.last_checkpoint = time.monotonic()
 

@@ -48,11 +48,13 @@ class MessageView(Vertical, can_focus=True):
     DEFAULT_CSS = """
     MessageView {
         height: auto;
-        margin: 0 0 1 0;
+        margin: 0;
         padding: 0 1 0 0;
         border-left: blank;
         & > .message-header { color: $text-muted; padding: 0 0 0 1; }
         & > Markdown { padding: 0 1 0 1; margin: 0; background: transparent; }
+        /* Long code lines scroll sideways instead of being cut off without a sign. */
+        & MarkdownFence { overflow-x: auto; scrollbar-size-horizontal: 1; }
         & > .message-note { color: $warning; padding: 0 0 0 1; }
         &.-user { background: $boost; }
         &.-user > .message-header { color: $accent; }

@@ -1,0 +1,219 @@
+"""Snapshots of each visible state of the main screen (`pytest --snapshot-update` to accept).
+
+Everything on screen is fixed: conversations are written to disk before the app starts (no
+streaming, so no timing), the project folder is a fixed path, cursors do not blink and no toast
+is left on screen.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from textual.command import CommandList, CommandPalette
+from textual.pilot import Pilot
+from textual.widgets import Input, TextArea
+
+from tests.fakes.ollama_server import FakeOllama
+from tests.ui.harness import main_screen, make_settings, make_test_app, wait_until
+from workbench.app import WorkbenchApp
+from workbench.session.model import Message, MessageRole
+from workbench.session.store import Session, SessionStore
+from workbench.spec.promote import promote
+from workbench.spec.template import new_spec
+from workbench.widgets.message_view import MessageView
+
+SIZE = (160, 48)
+PROJECT = Path("/tmp/demo-project")
+DOWN_URL = "http://127.0.0.1:1"
+"""Nothing listens on port 1, so the "cannot reach Ollama" text is the same on every run."""
+
+QUESTION = "Where is the session token refreshed?"
+EXPLORE_ANSWER = """\
+In `src/auth/session.py`, `refresh_token()` is called by the middleware:
+
+```python
+def refresh_token(session: Session) -> str:
+    session.token = issue(session.user, ttl=3600)
+    return session.token
+```
+
+It runs **only** when the token is older than 50 minutes.
+"""
+FOLLOW_UP = "Is the TTL configurable?"
+FOLLOW_UP_ANSWER = "Not yet: `ttl=3600` is hard-coded. `settings.py` has no auth section."
+IMPLEMENT_ANSWER = """\
+src/auth/session.py
+
+```python
+def refresh_token(session: Session, ttl: int = settings.AUTH_TTL) -> str:
+    session.token = issue(session.user, ttl=ttl)
+    return session.token
+```
+
+- Add `AUTH_TTL = 3600` to `settings.py` by hand.
+"""
+
+
+def message(msg_id: str, role: MessageRole, content: str, **fields: Any) -> Message:
+    """A finished transcript message with a fixed id and time."""
+    return Message(
+        id=f"20261121T1015{msg_id}-000000",
+        role=role,
+        content=content,
+        created="2026-11-21T10:15:00+00:00",
+        **fields,
+    )
+
+
+def explore_conversation() -> list[Message]:
+    """Two questions and their answers in the Explore pane."""
+    return [
+        message("00000", "user", QUESTION),
+        message(
+            "01000",
+            "assistant",
+            EXPLORE_ANSWER,
+            model="qwen2.5-coder:7b",
+            input_tokens=212,
+            output_tokens=96,
+            duration_s=1.42,
+        ),
+        message("02000", "user", FOLLOW_UP),
+        message(
+            "03000",
+            "assistant",
+            FOLLOW_UP_ANSWER,
+            model="qwen2.5-coder:7b",
+            input_tokens=330,
+            output_tokens=21,
+            duration_s=0.38,
+        ),
+    ]
+
+
+def stored_session(*, implement: bool) -> Session:
+    """A session on disk with an Explore conversation and (optionally) an Implement one."""
+    explore = explore_conversation()
+    spec = new_spec("Make the session TTL configurable")
+    # The first answer was promoted, so its header shows it is in the spec.
+    spec = promote(
+        spec, explore[1].content, pane="explore", message_id=explore[1].id, model="qwen2.5-coder:7b"
+    )
+    spec = spec.replace("## What I want\n", "## What I want\n\nRead the TTL from settings.\n")
+    session = SessionStore().create(PROJECT, spec)
+    for item in explore:
+        session.explore.append(item)
+    if implement:
+        session.implement.append(message("04000", "user", spec, kind="spec"))
+        session.implement.append(
+            message(
+                "05000",
+                "assistant",
+                IMPLEMENT_ANSWER,
+                model="qwen2.5-coder:14b",
+                input_tokens=1480,
+                output_tokens=187,
+                duration_s=9.61,
+            )
+        )
+    return session
+
+
+def steady(pilot: Pilot[None]) -> None:
+    """Stop every cursor blinking and drop toasts, so the screenshot is the same every run."""
+    app = pilot.app
+    for screen in app.screen_stack:
+        for widget in screen.query("TextArea, Input"):
+            assert isinstance(widget, TextArea | Input)
+            widget.cursor_blink = False
+            if isinstance(widget, TextArea):
+                # TextArea's line cache keys the cursor only while it blinks: a line cached in
+                # the blink's "off" phase would be reused without the cursor. Drop the cache.
+                widget.notify_style_update()
+                widget.refresh()
+    app.clear_notifications()
+
+
+def then_steady(
+    before: Callable[[Pilot[None]], Awaitable[None]] | None = None,
+) -> Callable[[Pilot[None]], Awaitable[None]]:
+    """A `run_before` that waits for the main screen, runs `before`, then calls `steady`."""
+
+    async def run_before(pilot: Pilot[None]) -> None:
+        app = pilot.app
+        assert isinstance(app, WorkbenchApp)
+        await wait_until(pilot, lambda: app.main_screen is not None, what="main screen")
+        await pilot.pause()
+        if before is not None:
+            await before(pilot)
+        steady(pilot)
+        await pilot.pause()
+
+    return run_before
+
+
+def test_new_session(snap_compare, fake_ollama: FakeOllama) -> None:
+    """A new session: the spec template, empty chats, the cursor in the Explore input."""
+    app = make_test_app(make_settings(fake_ollama.url), project=PROJECT)
+    assert snap_compare(app, run_before=then_steady(), terminal_size=SIZE)
+
+
+def test_conversation_in_both_panes(snap_compare, fake_ollama: FakeOllama) -> None:
+    """A reopened session: Explore answers (one promoted), the spec sent, Implement's answer."""
+    app = make_test_app(make_settings(fake_ollama.url), session=stored_session(implement=True))
+    assert snap_compare(app, run_before=then_steady(), terminal_size=SIZE)
+
+
+def test_model_picker(snap_compare, ollama: FakeOllama) -> None:
+    """ctrl+l: every configured and installed model with its tier, state and size."""
+    ollama.models.append("llama3.2:3b")  # installed but in no tier: listed without a badge
+
+    async def open_picker(pilot: Pilot[None]) -> None:
+        await pilot.press("ctrl+l")
+        await wait_until(
+            pilot, lambda: isinstance(pilot.app.screen, CommandPalette), what="model picker"
+        )
+        palette = pilot.app.screen
+        # 2 fast + 2 quality + 1 cloud (configured) + the extra installed model.
+        await wait_until(
+            pilot,
+            lambda: (
+                palette.has_class("-ready") and palette.query_one(CommandList).option_count == 6
+            ),
+            what="all six models listed",
+        )
+
+    app = make_test_app(make_settings(ollama.url), project=PROJECT)
+    assert snap_compare(app, run_before=then_steady(open_picker), terminal_size=SIZE)
+
+
+def test_ollama_down(snap_compare) -> None:
+    """Explore asked while Ollama is not running: the problem and how to fix it."""
+
+    async def ask(pilot: Pilot[None]) -> None:
+        await pilot.press(*"hello", "enter")
+        explore = main_screen(app).chat("explore")
+        await wait_until(
+            pilot,
+            lambda: (
+                any(v.message.role == "error" for v in explore.query(MessageView))
+                and not explore.is_streaming
+            ),
+            what="the error message",
+        )
+
+    app = make_test_app(make_settings(DOWN_URL), project=PROJECT)
+    assert snap_compare(app, run_before=then_steady(ask), terminal_size=SIZE)
+
+
+def test_explore_zoomed(snap_compare, fake_ollama: FakeOllama) -> None:
+    """ctrl+f: the Explore pane alone, full width."""
+
+    async def zoom(pilot: Pilot[None]) -> None:
+        await pilot.press("ctrl+f")
+        await wait_until(pilot, lambda: main_screen(app).has_class("-zoomed"), what="zoom")
+
+    app = make_test_app(make_settings(fake_ollama.url), session=stored_session(implement=False))
+    assert snap_compare(app, run_before=then_steady(zoom), terminal_size=SIZE)
