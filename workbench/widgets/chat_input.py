@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from textual import events
 from textual.binding import Binding
 from textual.message import Message
+from textual.widget import Widget
 from textual.widgets import TextArea
 
 
@@ -39,9 +42,6 @@ class ChatInput(TextArea):
             self.chat_input = chat_input
             self.text = text
 
-    class LeaveUp(Message):
-        """Up was pressed on the first line: the pane moves focus to the last message."""
-
     def __init__(self, placeholder: str = "", id: str | None = None) -> None:
         super().__init__(
             "",
@@ -52,6 +52,8 @@ class ChatInput(TextArea):
             placeholder=placeholder,
             compact=True,
         )
+        self.above: Callable[[], Widget | None] | None = None
+        """Finds the widget that Up on the first line moves to (the last message)."""
 
     async def _on_key(self, event: events.Key) -> None:
         if event.key == "enter":
@@ -68,6 +70,8 @@ class ChatInput(TextArea):
 
     def action_cursor_up(self, select: bool = False) -> None:
         if not select and self.cursor_location[0] == 0:
-            self.post_message(self.LeaveUp())
+            target = self.above() if self.above is not None else None
+            if target is not None:
+                self.screen.set_focus(target)
             return
         super().action_cursor_up(select)

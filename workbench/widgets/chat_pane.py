@@ -107,7 +107,13 @@ class ChatPane(Vertical):
             if self.pane == "explore"
             else "Follow up on the implementation…  (ctrl+r sends the spec)"
         )
-        yield ChatInput(placeholder=placeholder, id=f"{self.pane}-input")
+        chat_input = ChatInput(placeholder=placeholder, id=f"{self.pane}-input")
+        chat_input.above = self._last_view
+        yield chat_input
+
+    def _last_view(self) -> MessageView | None:
+        views = self.views()
+        return views[-1] if views else None
 
     async def on_mount(self) -> None:
         self.update_title()
@@ -290,13 +296,6 @@ class ChatPane(Vertical):
             self.update_title()
 
     # -- navigation ------------------------------------------------------------------------
-
-    @on(ChatInput.LeaveUp)
-    def _leave_input(self, event: ChatInput.LeaveUp) -> None:
-        event.stop()
-        views = self.views()
-        if views:
-            views[-1].focus()
 
     @on(MessageView.Navigate)
     def _navigate(self, event: MessageView.Navigate) -> None:
