@@ -123,6 +123,7 @@ class ChatPane(Vertical):
         message_list = self.query_one(MessageList)
         await message_list.mount_all([MessageView(m, self.pane) for m in messages])
         message_list.anchor()
+        self._preload_sdk_soon()
 
     # -- state ---------------------------------------------------------------------------
 
@@ -159,6 +160,18 @@ class ChatPane(Vertical):
         self.model = model
         self.update_title()
         self.post_message(self.ModelChanged(self, model))
+        self._preload_sdk_soon()
+
+    def _preload_sdk_soon(self) -> None:
+        """Import the Anthropic SDK in a thread ahead of the first send (it takes ~2 s)."""
+        if self.model.provider == "anthropic":
+            self.set_timer(1.0, self._preload_sdk)
+
+    @work(thread=True, group="preload", exclusive=True, exit_on_error=False)
+    def _preload_sdk(self) -> None:
+        from workbench.providers.anthropic import AnthropicProvider
+
+        AnthropicProvider.preload()
 
     def views(self) -> list[MessageView]:
         """The message widgets, in order."""
