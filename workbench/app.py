@@ -46,6 +46,7 @@ class WorkbenchApp(App[None]):
         self.router = ProviderRouter(settings)
         self._remember_theme = remember_theme_changes
         self._theme_ready = False
+        self._quit_anyway = False
 
     def on_mount(self) -> None:
         themes, theme_problems = load_themes()
@@ -126,22 +127,39 @@ class WorkbenchApp(App[None]):
             self.notify(str(error), severity="error", timeout=10)
             return
         main = self.main_screen
-        if main is not None:
-            await main.save_all()
+        if main is not None and not await main.save_all("Stopped when you switched sessions"):
+            session.close()
+            self.notify(
+                "Staying in this session: its spec could not be saved (see the error above).",
+                severity="error",
+            )
+            return
         old = self.session
         self.session = session
         await self.switch_screen(MainScreen(session, self.settings, self.router))
         old.close()
-        self.notify(f"Opened {session.meta.title}")
+        self.notify(f"Opened {session.meta.title}", markup=False)
 
     async def on_unmount(self) -> None:
         await self.router.aclose()
 
     async def action_quit(self) -> None:
-        """Save everything (partial replies included), then exit."""
+        """Save everything (partial replies included), then exit.
+
+        If the spec cannot be saved the app stays open, so the text is not lost; a second
+        ctrl+q quits anyway.
+        """
         main = self.main_screen
-        if main is not None:
-            await main.save_all()
+        if main is not None and not await main.save_all() and not self._quit_anyway:
+            self._quit_anyway = True
+            self.notify(
+                "Not quitting: the spec could not be saved, and your text is still in the "
+                "editor. Fix the problem and press ctrl+s, or press ctrl+q again to quit "
+                "without saving it.",
+                severity="error",
+                timeout=20,
+            )
+            return
         self.session.close()
         self.exit()
 

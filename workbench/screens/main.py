@@ -257,6 +257,10 @@ class MainScreen(Screen[None]):
 
         self.app.push_screen(ModelCommands.palette(self.target_chat().label))
 
+    def action_save_spec(self) -> None:
+        """Write the spec to disk now."""
+        self.spec.action_save()
+
     def action_promote_focused(self) -> None:
         """Promote the focused message, or else the last reply in Explore."""
         focused = self.focused
@@ -299,9 +303,9 @@ class MainScreen(Screen[None]):
         event.view.mark_promoted()
         self.notify("Promoted into the spec's context section")
 
-    async def save_all(self) -> None:
-        """Stop replies (keeping their text) and save the spec: before quitting or switching."""
+    async def save_all(self, reason: str = "Stopped when workbench closed") -> bool:
+        """Save the spec first, then stop replies (keeping their text); False if the spec failed."""
+        saved = self.spec.save() if self.spec.dirty else True
         for pane in CHAT_PANES:
-            await self.chat(pane).stop_streaming()
-        if self.spec.dirty:
-            self.spec.save()
+            await self.chat(pane).stop_streaming(reason)
+        return saved

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import time
-from datetime import UTC, datetime
+import contextlib
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -12,26 +11,17 @@ from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
 from textual.message import Message as TextualMessage
-from textual.widgets import Markdown
-from textual.widgets.markdown import MarkdownStream
-from textual.worker import Worker
+from textual.worker import Worker, WorkerCancelled, WorkerFailed
 
 from workbench.config import ModelRef
 from workbench.providers.base import ChatMessage, ErrorKind, ProviderError, TextDelta, Usage
 from workbench.providers.router import ProviderRouter
 from workbench.session.model import Message, Pane
-from workbench.session.transcript import Transcript, new_id
-from workbench.textclean import StreamSanitizer
+from workbench.session.transcript import Transcript, new_id, now_iso
+from workbench.textclean import sanitize
 from workbench.widgets.chat_input import ChatInput
 from workbench.widgets.message_view import MessageView
-
-WRITE_INTERVAL_S = 0.08
-"""How often streamed text is handed to the markdown renderer (batching keeps the UI fluid)."""
-
-
-def now_iso() -> str:
-    """The current time, ISO 8601 UTC."""
-    return datetime.now(UTC).isoformat(timespec="seconds")
+from workbench.widgets.reply_streamer import ReplyStreamer
 
 
 def build_history(messages: list[Message], pane: Pane) -> list[ChatMessage]:
@@ -99,6 +89,7 @@ class ChatPane(Vertical):
         self.load_warnings: list[str] = []
         self._stream_worker: Worker[None] | None = None
         self._streaming = False
+        self._cancel_reason: str | None = None
 
     def compose(self) -> ComposeResult:
         yield MessageList(id=f"{self.pane}-messages")
@@ -122,7 +113,8 @@ class ChatPane(Vertical):
         self.load_warnings = warnings
         message_list = self.query_one(MessageList)
         await message_list.mount_all([MessageView(m, self.pane) for m in messages])
-        message_list.anchor()
+        # Show the end of the conversation once it is laid out, and keep following it.
+        self.call_after_refresh(message_list.anchor)
         self._preload_sdk_soon()
 
     # -- state ---------------------------------------------------------------------------
@@ -185,37 +177,59 @@ class ChatPane(Vertical):
         if self.is_streaming:
             self.notify("A reply is still arriving: Escape stops it.", severity="warning")
             return
-        text = event.text
-        event.chat_input.clear()
-        await self.send(text)
+        if await self.send(event.text):
+            event.chat_input.clear()
 
-    async def send(self, text: str, *, kind: str | None = None) -> None:
-        """Add a user turn (persisted at once) and stream the model's reply to it."""
+    async def send(self, text: str, *, kind: str | None = None) -> bool:
+        """Add a user turn (saved first) and stream the reply; False if it could not be saved."""
         message = Message(id=new_id(), role="user", content=text, created=now_iso(), kind=kind)
-        await self._add(message)
+        if not self._persist(message):
+            return False  # the text stays in the input (or the spec): nothing is lost
+        await self._show(message)
         self.message_list.anchor()
         self._streaming = True
+        self._cancel_reason = None
         self._stream_worker = self._stream_reply(build_history(self.messages, self.pane))
         self.update_title()
+        return True
 
-    async def _add(self, message: Message) -> MessageView:
+    def _persist(self, message: Message) -> bool:
+        """Append a finished message to the transcript; on a disk error say so and return False."""
+        try:
+            self.transcript.append(message)
+        except OSError as error:
+            self.notify(
+                f"Could not write {self.transcript.path}: {error.strerror or error}. "
+                "The message is not saved; free some space or fix the permissions.",
+                title="Not saved",
+                severity="error",
+                timeout=15,
+                markup=False,
+            )
+            return False
+        return True
+
+    async def _show(self, message: Message) -> MessageView:
+        """Record a message in memory and mount its view."""
         self.messages.append(message)
-        self.transcript.append(message)
         view = MessageView(message, self.pane)
         await self.message_list.mount(view)
         return view
 
-    def action_cancel(self) -> None:
+    def action_cancel(self, reason: str = "Stopped by you") -> None:
         """Stop the reply that is arriving; what arrived so far is kept, marked interrupted."""
-        if self._stream_worker is not None and not self._stream_worker.is_finished:
-            self._stream_worker.cancel()
+        worker = self._stream_worker
+        if worker is not None and not worker.is_finished and self._cancel_reason is None:
+            self._cancel_reason = reason
+            worker.cancel()
 
-    async def stop_streaming(self) -> None:
-        """Cancel a running reply and wait until it is saved (used on quit)."""
+    async def stop_streaming(self, reason: str = "Stopped when workbench closed") -> None:
+        """Cancel a running reply and wait until what arrived is saved (quit, session switch)."""
         worker = self._stream_worker
         if worker is not None and not worker.is_finished:
-            worker.cancel()
-            await worker.wait()
+            self.action_cancel(reason)
+            with contextlib.suppress(WorkerCancelled, WorkerFailed):
+                await worker.wait()
 
     @work(exclusive=True, group="stream", exit_on_error=False)
     async def _stream_reply(self, history: list[ChatMessage]) -> None:
@@ -230,7 +244,13 @@ class ChatPane(Vertical):
         )
         view = MessageView(reply, self.pane)
         await self.message_list.mount(view)
-        streamer = _ReplyStreamer(self, reply, view.markdown)
+        streamer = ReplyStreamer(
+            self,
+            reply,
+            view.markdown,
+            transcript=self.transcript,
+            checkpoint_interval_s=self.checkpoint_interval_s,
+        )
         error: ProviderError | None = None
         try:
             provider = self.router.get(model.provider)
@@ -238,40 +258,49 @@ class ChatPane(Vertical):
                 if isinstance(event, TextDelta):
                     await streamer.feed(event.text)
                 elif isinstance(event, Usage):
-                    reply.model = event.model or model.name
+                    reply.model = sanitize(event.model) if event.model else model.name
                     reply.input_tokens = event.input_tokens
                     reply.output_tokens = event.output_tokens
                     reply.duration_s = round(event.duration_s, 2)
             reply.status = "done"
         except ProviderError as failure:
-            error = failure
+            error = ProviderError(failure.kind, sanitize(failure.message))
             reply.status = "interrupted"
             reply.note = "Cut short: the part that arrived is kept."
         except asyncio.CancelledError:
             reply.status = "interrupted"
-            reply.note = "Stopped by you: the part that arrived is kept."
-            await self._finish(reply, view, streamer, None)
+            reason = self._cancel_reason or "Stopped"
+            reply.note = f"{reason}: the part that arrived is kept."
+            self._keep(reply, streamer)
+            with contextlib.suppress(Exception):
+                await self._show_result(reply, view, streamer, None)
             raise
         except Exception as failure:  # a bug or an unexpected client error: say it, keep the text
-            error = ProviderError(ErrorKind.OTHER, f"Unexpected error: {failure!r}")
+            error = ProviderError(ErrorKind.OTHER, sanitize(f"Unexpected error: {failure!r}"))
             reply.status = "interrupted"
             reply.note = "Cut short: the part that arrived is kept."
-        await self._finish(reply, view, streamer, error)
+        self._keep(reply, streamer)
+        await self._show_result(reply, view, streamer, error)
 
-    async def _finish(
-        self,
-        reply: Message,
-        view: MessageView,
-        streamer: _ReplyStreamer,
-        error: ProviderError | None,
-    ) -> None:
-        """Flush and persist the reply, then show what went wrong (if anything)."""
-        await streamer.close()
-        reply.content = streamer.text
+    def _keep(self, reply: Message, streamer: ReplyStreamer) -> None:
+        """Save the finished reply at once, before anything else can be awaited or cancelled."""
+        reply.content = streamer.finish()
         self._streaming = False
         if reply.content or reply.status == "done":
             self.messages.append(reply)
-            self.transcript.append(reply)
+            if not self._persist(reply):
+                reply.note = (reply.note or "") + " Not saved to disk (see the error)."
+
+    async def _show_result(
+        self,
+        reply: Message,
+        view: MessageView,
+        streamer: ReplyStreamer,
+        error: ProviderError | None,
+    ) -> None:
+        """Finish rendering the reply, then show what went wrong (if anything)."""
+        await streamer.close()
+        if reply.content or reply.status == "done":
             view.refresh_state()
         else:
             await view.remove()
@@ -299,7 +328,8 @@ class ChatPane(Vertical):
             created=now_iso(),
             error_kind=error.kind.value,
         )
-        await self._add(message)
+        self._persist(message)
+        await self._show(message)
 
     @on(Worker.StateChanged)
     def _worker_finished(self, event: Worker.StateChanged) -> None:
@@ -326,79 +356,3 @@ class ChatPane(Vertical):
     def focus_input(self) -> None:
         """Put the cursor in the pane's input."""
         self.input.focus()
-
-
-class _ReplyStreamer:
-    """Feeds streamed text to the markdown renderer in batches and checkpoints it to disk."""
-
-    def __init__(self, pane: ChatPane, reply: Message, markdown: Markdown) -> None:
-        self.pane = pane
-        self.reply = reply
-        self.markdown = markdown
-        self.stream: MarkdownStream | None = None
-        """Created with the first text, so a request that fails at once leaves no task behind."""
-        self.sanitizer = StreamSanitizer()
-        self.parts: list[str] = []
-        self.pending: list[str] = []
-        self.checkpointed = 0
-        self.last_write = 0.0
-        self.last_checkpoint = time.monotonic()
-        self._flusher = pane.set_interval(WRITE_INTERVAL_S, self._flush_pending)
-
-    @property
-    def text(self) -> str:
-        """All sanitized text received so far."""
-        return "".join(self.parts)
-
-    async def feed(self, chunk: str) -> None:
-        """Take one delta from the model."""
-        text = self.sanitizer.feed(chunk)
-        if not text:
-            return
-        self.parts.append(text)
-        self.pending.append(text)
-        now = time.monotonic()
-        if now - self.last_write >= WRITE_INTERVAL_S:
-            await self._write()
-        if now - self.last_checkpoint >= self.pane.checkpoint_interval_s:
-            self.checkpoint()
-
-    async def _write(self) -> None:
-        if self.pending:
-            fragment = "".join(self.pending)
-            self.pending.clear()
-            self.last_write = time.monotonic()
-            if self.stream is None:
-                self.stream = Markdown.get_stream(self.markdown)
-            await self.stream.write(fragment)
-
-    async def _flush_pending(self) -> None:
-        # Text that arrived just after a write would otherwise wait for the next delta.
-        if self.pending and time.monotonic() - self.last_write >= WRITE_INTERVAL_S:
-            await self._write()
-
-    def checkpoint(self) -> None:
-        """Append the text since the last checkpoint to the transcript (survives kill -9)."""
-        new = self.parts[self.checkpointed :]
-        if new:
-            self.pane.transcript.append_chunk(self.reply.id, "".join(new), model=self.reply.model)
-            self.checkpointed = len(self.parts)
-        self.last_checkpoint = time.monotonic()
-
-    async def close(self) -> None:
-        """Write what is left and stop the renderer."""
-        self._flusher.stop()
-        tail = self.sanitizer.flush()
-        if tail:
-            self.parts.append(tail)
-            self.pending.append(tail)
-        await self._write()
-        if self.stream is not None:
-            try:
-                await self.stream.stop()
-            except asyncio.CancelledError:
-                # The renderer's task can be cancelled before it ever ran; only a cancel of
-                # this task (the user pressed Escape, the app is quitting) must go on.
-                task = asyncio.current_task()
-                if task is not None and task.cancelling():
-                    raise

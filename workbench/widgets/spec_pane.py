@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
 from textual.message import Message
@@ -55,12 +54,6 @@ class SpecEditor(TextArea):
 
 class SpecPane(Vertical):
     """Edits the session's context.md; saves within a second of a pause and on demand."""
-
-    BINDINGS = [
-        Binding(
-            "ctrl+s", "save", "Save", tooltip="Save the spec now (it also autosaves)", show=False
-        ),
-    ]
 
     class Saved(Message):
         """The spec was written to disk (the title may have changed)."""
