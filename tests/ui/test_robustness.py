@@ -1,0 +1,144 @@
+"""Quitting, switching and failing at awkward moments: nothing typed or received is lost."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.fakes.ollama_server import FakeOllama
+from tests.ui.harness import main_screen, make_settings, make_test_app, screen_text, wait_until
+from workbench.session.model import Message
+from workbench.session.store import SessionStore
+from workbench.spec.template import new_spec
+
+LONG_REPLY = "word " * 400
+
+
+async def test_quit_while_streaming_keeps_the_partial_reply_and_the_spec_edit(
+    ollama: FakeOllama,
+) -> None:
+    ollama.reply = LONG_REPLY
+    ollama.tokens_per_s = 50
+    settings = make_settings(ollama.url)
+    settings.autosave_delay_s = 60  # only quitting can save the edit
+    app = make_test_app(settings)
+    session = app.session
+    async with app.run_test(size=(160, 48)) as pilot:
+        screen = main_screen(app)
+        await pilot.press("f2", *"EDITED", "f1")
+        await pilot.press(*"explain", "enter")
+        await wait_until(pilot, lambda: ollama.chunks_sent >= 5, what="some chunks")
+        assert "EDITED" not in session.spec_path.read_text()
+        await pilot.press("ctrl+q")
+    assert app.return_code == 0
+    assert "EDITED" in session.spec_path.read_text()
+    messages, warnings = SessionStore().open(session.meta.id).explore.load()
+    assert not warnings
+    reply = messages[-1]
+    assert reply.status == "interrupted" and reply.content
+    assert LONG_REPLY.startswith(reply.content)
+    assert "closed" in (reply.note or "")
+    assert screen is not None
+
+
+async def test_switching_sessions_while_streaming_saves_everything(ollama: FakeOllama) -> None:
+    ollama.reply = LONG_REPLY
+    ollama.tokens_per_s = 50
+    store = SessionStore()
+    other = store.create(Path("/tmp/other"), "# Task: Other\n")
+    other.close()
+    settings = make_settings(ollama.url)
+    settings.autosave_delay_s = 60  # only the switch can save the edit
+    app = make_test_app(settings)
+    first = app.session
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.press("f2", *"EDITED", "f1")
+        await pilot.press(*"explain", "enter")
+        await wait_until(pilot, lambda: ollama.chunks_sent >= 5, what="some chunks")
+        await app.open_session(other.meta.id)
+        await wait_until(pilot, lambda: app.session.meta.id == other.meta.id)
+        await pilot.pause()
+        assert main_screen(app).spec.text == "# Task: Other\n"
+    assert "EDITED" in first.spec_path.read_text()
+    reply = store.open(first.meta.id).explore.load()[0][-1]
+    assert reply.status == "interrupted" and reply.content
+    assert "switched sessions" in (reply.note or "")
+
+
+async def test_a_second_escape_does_not_lose_the_reply(ollama: FakeOllama) -> None:
+    ollama.reply = LONG_REPLY
+    ollama.tokens_per_s = 50
+    app = make_test_app(make_settings(ollama.url))
+    async with app.run_test(size=(160, 48)) as pilot:
+        screen = main_screen(app)
+        pane = screen.chat("explore")
+        await pilot.press(*"explain", "enter")
+        await wait_until(pilot, lambda: ollama.chunks_sent >= 5, what="some chunks")
+        pane.action_cancel()
+        pane.action_cancel()
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: not pane.is_streaming)
+        await pilot.pause()
+        saved = pane.transcript.load()[0]
+        assert [m.role for m in saved] == ["user", "assistant"]
+        assert saved[1].status == "interrupted" and saved[1].content
+        assert [m.role for m in pane.messages] == ["user", "assistant"]
+
+
+async def test_a_transcript_that_cannot_be_written_keeps_the_question_in_the_input(
+    ollama: FakeOllama,
+) -> None:
+    app = make_test_app(make_settings(ollama.url))
+    async with app.run_test(size=(160, 48)) as pilot:
+        screen = main_screen(app)
+        transcript = screen.chat("explore").transcript.path
+        transcript.unlink(missing_ok=True)
+        transcript.mkdir()  # any write now fails with an OSError
+        await pilot.press(*"keep me", "enter")
+        await pilot.pause()
+        assert screen.chat("explore").input.text == "keep me"
+        assert ollama.chat_requests() == []
+        notices = [n.message for n in app._notifications]
+        assert any("Could not write" in n and "explore.jsonl" in n for n in notices), notices
+
+
+async def test_markup_in_a_session_title_is_shown_as_text(ollama: FakeOllama) -> None:
+    store = SessionStore()
+    other = store.create(Path("/tmp/other"), "# Task: Fix list[int] and [/] parsing\n")
+    other.close()
+    app = make_test_app(make_settings(ollama.url))
+    async with app.run_test(size=(160, 48)) as pilot:
+        await app.open_session(other.meta.id)
+        await wait_until(pilot, lambda: app.main_screen is not None and app.session is not None)
+        await pilot.pause()
+        assert "Fix list[int] and [/] parsing" in screen_text(app)
+
+
+async def test_escape_codes_in_server_errors_are_stripped(ollama: FakeOllama) -> None:
+    ollama.status_override = 500
+    ollama.status_message = "boom \x1b]0;PWNED\x07 \x1b[2Jgone"
+    app = make_test_app(make_settings(ollama.url))
+    async with app.run_test(size=(160, 48)) as pilot:
+        screen = main_screen(app)
+        await pilot.press(*"hi", "enter")
+        await wait_until(
+            pilot, lambda: any(m.role == "error" for m in screen.chat("explore").messages)
+        )
+        error = screen.chat("explore").messages[-1].content
+        assert "\x1b" not in error and "PWNED" not in error and "boom" in error
+        assert "\x1b" not in screen.chat("explore").transcript.path.read_text()
+
+
+async def test_a_reopened_session_shows_its_last_message(ollama: FakeOllama) -> None:
+    store = SessionStore()
+    session = store.create(Path("/tmp/demo-project"), new_spec())
+    for n in range(30):
+        session.explore.append(Message(id=f"u{n}", role="user", content=f"question {n}"))
+        session.explore.append(
+            Message(id=f"a{n}", role="assistant", content=f"answer {n}\n\n" * 3, model="m")
+        )
+    app = make_test_app(make_settings(ollama.url), session=session)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.pause()
+        await pilot.pause()
+        assert "answer 29" in screen_text(app)
+        assert "question 0" not in screen_text(app)
