@@ -110,7 +110,7 @@ async def test_kill_9_mid_reply_keeps_the_streamed_text(ollama: FakeOllama, tmp_
         explore = main_screen(app).chat("explore")
         await wait_until(pilot, lambda: len(explore.views()) == 2, what="the transcript")
         recovered = explore.views()[1]
-        assert recovered.has_class("-interrupted")
+        assert recovered.query_one(".message-header").has_class("-interrupted")
         shown = screen_text(app)
         assert "· interrupted" in shown
         assert RECOVERED_NOTE in shown

@@ -7,6 +7,7 @@ from pathlib import Path
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.color import Color
 from textual.containers import Horizontal
 from textual.content import Content
 from textual.screen import Screen
@@ -101,6 +102,7 @@ class MainScreen(Screen[None]):
         self.session = session
         self.settings = settings
         self.router = router
+        self._painted_pane: str | None = None
         self.last_chat_pane: Pane = "explore"
         """The chat pane that model keys act on when the Spec pane has focus."""
 
@@ -134,6 +136,7 @@ class MainScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
+        self.app.theme_changed_signal.subscribe(self, lambda _theme: self._paint_active_pane())
         self.chat("explore").focus_input()
         for pane in CHAT_PANES:
             if pane not in self.session.meta.models:
@@ -167,6 +170,25 @@ class MainScreen(Screen[None]):
             for view in self.chat(pane).views():
                 if view.message.id in ids and not view.promoted:
                     view.mark_promoted()
+
+    def on_descendant_focus(self) -> None:
+        active = self.focused_pane_id()
+        if active != self._painted_pane:
+            self._paint_active_pane()
+
+    def _paint_active_pane(self) -> None:
+        """Highlight the border of the pane that holds the focus (inline: see main.tcss)."""
+        variables = self.app.get_css_variables()
+        active = self._painted_pane = self.focused_pane_id()
+        for pane in self.query(".pane"):
+            is_active = pane.id == active
+            border = variables["border" if is_active else "border-blurred"]
+            pane.styles.border = ("round", Color.parse(border))
+            title = Color.parse(variables["foreground"])
+            if not is_active:
+                title = title.blend(Color.parse(variables["background"]), 0.4)
+            pane.styles.border_title_color = title
+            pane.styles.border_title_style = "bold" if is_active else "none"
 
     # -- parts -----------------------------------------------------------------------------
 

@@ -45,7 +45,7 @@ class MessageList(VerticalScroll, can_focus=False):
     """The scrolling list of messages; it follows the end unless the user scrolls up."""
 
     DEFAULT_CSS = """
-    MessageList { height: 1fr; padding: 0 0 0 0; scrollbar-size-vertical: 1; }
+    MessageList { height: 1fr; padding: 0 0 0 0; scrollbar-size-vertical: 1; layout: stream; }
     """
 
 
@@ -144,7 +144,8 @@ class ChatPane(Vertical):
         """Show the pane's label, model and tier in its border."""
         badge = {"fast": "fast", "quality": "quality", "cloud": "cloud"}.get(self.model.tier, "")
         self.border_title = Content(f"{self.label} · {self.model.name} ({badge})")
-        self.set_class(self.is_streaming, "-streaming")
+        # Text, not a class: a class change would restyle every message in the pane.
+        self.border_subtitle = "streaming… esc stops" if self.is_streaming else ""
         self.refresh_bindings()
 
     def set_model(self, model: ModelRef) -> None:

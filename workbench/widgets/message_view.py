@@ -45,23 +45,26 @@ def spec_summary(text: str) -> str:
 class MessageView(Vertical, can_focus=True):
     """A focusable message in a chat pane; `p` promotes it into the spec."""
 
+    # State classes sit on the header, not on the message: toggling a class restyles the
+    # whole subtree below it, and a long reply has hundreds of markdown widgets.
     DEFAULT_CSS = """
     MessageView {
         height: auto;
+        layout: stream;
         margin: 0;
         padding: 0 1 0 0;
         border-left: blank;
         & > .message-header { color: $text-muted; padding: 0 0 0 1; }
-        & > Markdown { padding: 0 1 0 1; margin: 0; background: transparent; }
+        & > .message-header.-user { color: $accent; }
+        & > .message-header.-error { color: $error; text-style: bold; }
+        & > .message-header.-interrupted { color: $warning; }
+        & > .message-header.-promoted { text-style: italic; }
+        & > Markdown { padding: 0 1 0 1; margin: 0; background: transparent; layout: stream; }
+        & > .message-text { padding: 0 1 1 1; }
         /* Long code lines scroll sideways instead of being cut off without a sign. */
         & MarkdownFence { overflow-x: auto; scrollbar-size-horizontal: 1; }
         & > .message-note { color: $warning; padding: 0 0 0 1; }
-        &.-user { background: $boost; }
-        &.-user > .message-header { color: $accent; }
         &.-error { border-left: outer $error; }
-        &.-error > .message-header { color: $error; text-style: bold; }
-        &.-interrupted > .message-header { color: $warning; }
-        &.-promoted > .message-header { text-style: italic; }
         &:focus { border-left: outer $primary; background: $primary 10%; }
     }
     """
@@ -90,7 +93,7 @@ class MessageView(Vertical, can_focus=True):
             self.step = step
 
     def __init__(self, message: Message, pane: str) -> None:
-        super().__init__(classes=f"-{message.role}")
+        super().__init__(classes="-error" if message.role == "error" else "")
         self.message = message
         """The transcript record shown here (content is the markdown source)."""
         self.pane = pane
@@ -103,11 +106,14 @@ class MessageView(Vertical, can_focus=True):
         return Content(text + " · ✓ in spec" if self.promoted else text)
 
     def compose(self) -> ComposeResult:
-        yield Static(self._header(), classes="message-header")
-        body = self.message.content
+        yield Static(self._header(), classes=f"message-header -{self.message.role}")
         if self.message.kind == "spec":
-            body = spec_summary(body)
-        yield Markdown(body, open_links=False)
+            yield Markdown(spec_summary(self.message.content), open_links=False)
+        elif self.message.role == "user":
+            # What the user typed is shown as typed: line breaks and indentation kept.
+            yield Static(Content(self.message.content), classes="message-text")
+        else:
+            yield Markdown(self.message.content, open_links=False)
         yield Static(Content(self.message.note or ""), classes="message-note")
 
     def on_mount(self) -> None:
@@ -121,18 +127,19 @@ class MessageView(Vertical, can_focus=True):
     def refresh_state(self) -> None:
         """Re-render the header, note and state classes from `self.message`."""
         message = self.message
-        self.query_one(".message-header", Static).update(self._header())
+        header = self.query_one(".message-header", Static)
+        header.update(self._header())
+        header.set_class(message.status == "interrupted", "-interrupted")
         note = self.query_one(".message-note", Static)
         note.update(Content(message.note or ""))
         note.display = bool(message.note)
-        self.set_class(message.status == "interrupted", "-interrupted")
-        self.set_class(message.status == "streaming", "-streaming")
 
     def mark_promoted(self) -> None:
         """Show that this message has been promoted into the spec."""
         self.promoted = True
-        self.add_class("-promoted")
-        self.query_one(".message-header", Static).update(self._header())
+        header = self.query_one(".message-header", Static)
+        header.add_class("-promoted")
+        header.update(self._header())
 
     def action_promote(self) -> None:
         self.post_message(self.PromoteRequested(self))
