@@ -6,6 +6,7 @@ from collections.abc import Iterable
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
 from workbench.commands import ModelCommands, SessionCommands
@@ -47,6 +48,19 @@ class WorkbenchApp(App[None]):
         self._remember_theme = remember_theme_changes
         self._theme_ready = False
         self._quit_anyway = False
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """Show a notification; its text is always plain (titles, paths and model names in it
+        come from users and servers, and `[/]` in one would be read as markup)."""
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
 
     def on_mount(self) -> None:
         themes, theme_problems = load_themes()

@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import datetime
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from textual.command import CommandPalette, DiscoveryHit, Hit, Hits, Provider
 from textual.content import Content
+from textual.markup import escape
 
 from workbench.config import ModelRef, Settings
 from workbench.providers.base import ModelInfo, ProviderError
@@ -75,6 +77,14 @@ def model_entries(
     return entries
 
 
+def local_time(iso: str) -> str:
+    """An ISO timestamp as local "YYYY-MM-DD HH:MM" (as `workbench sessions` shows it)."""
+    try:
+        return datetime.fromisoformat(iso).astimezone().strftime("%Y-%m-%d %H:%M")
+    except ValueError:
+        return iso
+
+
 def _size(info: ModelInfo) -> str:
     parts = []
     if info.parameter_size:
@@ -132,7 +142,8 @@ class ModelCommands(Provider):
 
     async def discover(self) -> Hits:
         for entry in self.entries:
-            yield DiscoveryHit(entry.title, partial(self._choose, entry), help=self._help(entry))
+            command = partial(self._choose, entry)
+            yield DiscoveryHit(escape(entry.title), command, help=escape(self._help(entry)))
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
@@ -141,7 +152,8 @@ class ModelCommands(Provider):
             score = matcher.match(f"{entry.title} {help_text}")
             if score > 0:
                 command = partial(self._choose, entry)
-                yield Hit(score, matcher.highlight(entry.title), command, help=help_text)
+                title = matcher.highlight(escape(entry.title))
+                yield Hit(score, title, command, help=escape(help_text))
 
     @classmethod
     def palette(cls, pane_label: str) -> CommandPalette:
@@ -154,7 +166,11 @@ class SessionCommands(Provider):
 
     async def startup(self) -> None:
         app: Any = self.app
-        self.summaries = app.store.list() if hasattr(app, "store") else []
+        store = getattr(app, "store", None)
+        current = getattr(getattr(app, "session", None), "meta", None)
+        # Listing reads every session folder: off the event loop.
+        summaries = await asyncio.to_thread(store.list) if store is not None else []
+        self.summaries = [s for s in summaries if current is None or s.id != current.id]
 
     def _items(self) -> AsyncIterator[tuple[str, str, Any]]:
         async def generate() -> AsyncIterator[tuple[str, str, Any]]:
@@ -162,7 +178,7 @@ class SessionCommands(Provider):
             for summary in self.summaries:
                 title = f"session: {summary.title}"
                 detail = (
-                    f"{summary.id} · updated {summary.updated[:16].replace('T', ' ')} · "
+                    f"{summary.id} · updated {local_time(summary.updated)} · "
                     f"{summary.explore_count} explore / {summary.implement_count} implement"
                 )
                 yield title, detail, partial(app.open_session, summary.id)
@@ -171,14 +187,14 @@ class SessionCommands(Provider):
 
     async def discover(self) -> Hits:
         async for title, detail, command in self._items():
-            yield DiscoveryHit(Content(title), command, help=detail)
+            yield DiscoveryHit(Content(title), command, help=escape(detail))
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
         async for title, detail, command in self._items():
             score = matcher.match(f"{title} {detail}")
             if score > 0:
-                yield Hit(score, matcher.highlight(title), command, help=detail)
+                yield Hit(score, matcher.highlight(escape(title)), command, help=escape(detail))
 
     @classmethod
     def palette(cls) -> CommandPalette:

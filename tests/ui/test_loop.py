@@ -169,3 +169,32 @@ async def test_model_output_markup_and_escape_codes_are_shown_as_text(ollama: Fa
         shown = screen_text(app)
         assert "[bold red]not markup[/] red done" in shown
         assert "pwned" not in shown
+
+
+async def test_promoting_twice_or_promoting_the_sent_spec_changes_nothing(
+    ollama: FakeOllama,
+) -> None:
+    app = make_test_app(make_settings(ollama.url), spec="# Task: T\n\n## Context\n\nDo it.\n")
+    async with app.run_test(size=(160, 48)) as pilot:
+        screen = main_screen(app)
+        await pilot.press(*"q", "enter")
+        await wait_until(pilot, lambda: first_reply_done(screen, "explore"))
+        await pilot.press("up", "p")
+        once = app.session.spec_path.read_text()
+        await pilot.press("p")
+        assert app.session.spec_path.read_text() == once
+        await pilot.press("ctrl+r")
+        await wait_until(pilot, lambda: first_reply_done(screen, "implement"))
+        await pilot.press("f3", "up", "up", "p")
+        assert screen.chat("implement").views()[0].message.kind == "spec"
+        assert app.focused is screen.chat("implement").views()[0]
+        assert app.session.spec_path.read_text() == once
+
+
+async def test_the_blank_template_is_not_sent(ollama: FakeOllama) -> None:
+    app = make_test_app(make_settings(ollama.url))
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.press("ctrl+r")
+        await pilot.pause()
+        assert ollama.chat_requests() == []
+        assert any("blank template" in n.message for n in app._notifications)

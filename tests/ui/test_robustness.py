@@ -9,6 +9,7 @@ from tests.ui.harness import main_screen, make_settings, make_test_app, screen_t
 from workbench.session.model import Message
 from workbench.session.store import SessionStore
 from workbench.spec.template import new_spec
+from workbench.widgets.chat_pane import EarlierMessages
 
 LONG_REPLY = "word " * 400
 
@@ -142,3 +143,30 @@ async def test_a_reopened_session_shows_its_last_message(ollama: FakeOllama) -> 
         await pilot.pause()
         assert "answer 29" in screen_text(app)
         assert "question 0" not in screen_text(app)
+
+
+async def test_a_long_session_opens_on_its_last_page_and_shows_earlier_ones_on_demand(
+    ollama: FakeOllama,
+) -> None:
+    store = SessionStore()
+    session = store.create(Path("/tmp/demo-project"), new_spec())
+    for n in range(25):
+        session.explore.append(Message(id=f"u{n:02}", role="user", content=f"question {n}"))
+    app = make_test_app(make_settings(ollama.url), session=session)
+    async with app.run_test(size=(160, 48)) as pilot:
+        pane = main_screen(app).chat("explore")
+        await pilot.pause()
+        assert pane.views()[0].message.content == "question 5"
+        earlier = pane.query_one(EarlierMessages)
+        assert "▲ 5 earlier messages" in str(earlier.render())
+        # Up from the input walks to the oldest shown message, then onto the "earlier" line.
+        await pilot.press("up", *(["up"] * 20), "enter")
+        await pilot.pause()
+        assert pane.views()[0].message.content == "question 0"
+        assert len(pane.views()) == 25
+        assert not pane.query(EarlierMessages)
+        # Everything is still sent to the model, not only what is shown.
+        await pilot.press("i", *"next", "enter")
+        await wait_until(pilot, lambda: len(ollama.chat_requests()) == 1)
+        sent = [m["content"] for m in ollama.chat_requests()[0]["messages"] if m["role"] == "user"]
+        assert sent[0] == "question 0" and sent[-1] == "next"

@@ -18,6 +18,7 @@ from workbench.providers.router import ProviderRouter
 from workbench.session.model import ModelChoice, Pane
 from workbench.session.store import Session
 from workbench.spec.promote import promoted_ids
+from workbench.spec.template import new_spec
 from workbench.widgets.chat_pane import ChatPane
 from workbench.widgets.message_view import MessageView
 from workbench.widgets.spec_pane import SpecPane
@@ -53,15 +54,17 @@ class MainScreen(Screen[None]):
 
     BINDINGS = [
         Binding(
-            "f1",
+            "f1,alt+1",
             "focus_pane('explore')",
             "Explore",
             tooltip="Focus the Explore pane",
             id="pane.explore",
         ),
-        Binding("f2", "focus_pane('spec')", "Spec", tooltip="Focus the Spec pane", id="pane.spec"),
         Binding(
-            "f3",
+            "f2,alt+2", "focus_pane('spec')", "Spec", tooltip="Focus the Spec pane", id="pane.spec"
+        ),
+        Binding(
+            "f3,alt+3",
             "focus_pane('implement')",
             "Implement",
             tooltip="Focus the Implement pane",
@@ -167,6 +170,7 @@ class MainScreen(Screen[None]):
     def _mark_promoted(self) -> None:
         ids = promoted_ids(self.spec.text)
         for pane in CHAT_PANES:
+            self.chat(pane).promoted_ids = ids
             for view in self.chat(pane).views():
                 if view.message.id in ids and not view.promoted:
                     view.mark_promoted()
@@ -253,6 +257,12 @@ class MainScreen(Screen[None]):
         if not text.strip():
             self.notify("The spec is empty: write the task first.", severity="warning")
             return
+        if text == new_spec():
+            self.notify(
+                "The spec is still the blank template: press F2 and write the task first.",
+                severity="warning",
+            )
+            return
         implement = self.chat("implement")
         if implement.is_streaming:
             self.notify(
@@ -314,6 +324,12 @@ class MainScreen(Screen[None]):
         if message.role == "error":
             self.notify("Problem messages are not promoted.", severity="warning")
             return
+        if message.kind == "spec":
+            self.notify("That is the spec as it was sent: it is already in the Spec pane.")
+            return
+        if event.view.promoted:
+            self.notify("Already in the spec (see its context section).")
+            return
         if message.status == "streaming":
             self.notify(
                 "Wait for the reply to finish (or stop it with Escape).", severity="warning"
@@ -323,6 +339,7 @@ class MainScreen(Screen[None]):
             message.content, pane=event.view.pane, message_id=message.id, model=message.model
         )
         event.view.mark_promoted()
+        self.chat(event.view.pane).promoted_ids.add(message.id)  # type: ignore[arg-type]
         self.notify("Promoted into the spec's context section")
 
     async def save_all(self, reason: str = "Stopped when workbench closed") -> bool:

@@ -11,6 +11,7 @@ from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
 from textual.message import Message as TextualMessage
+from textual.widgets import Static
 from textual.worker import Worker, WorkerCancelled, WorkerFailed
 
 from workbench.config import ModelRef
@@ -39,6 +40,40 @@ def build_history(messages: list[Message], pane: Pane) -> list[ChatMessage]:
                 continue  # never answered: the user re-sends it
             history.append(ChatMessage("user", message.content))
     return history
+
+
+PAGE_SIZE = 20
+"""Messages mounted when a session opens, and per "show earlier" step: each one is a tree of
+markdown widgets, and opening 200 of them took 13 s (bench/)."""
+
+
+class EarlierMessages(Static, can_focus=True):
+    """Stands for the messages not mounted yet; Enter or a click shows the previous page."""
+
+    DEFAULT_CSS = """
+    EarlierMessages {
+        color: $text-muted;
+        padding: 0 1;
+        margin: 0 0 1 0;
+        &:focus { background: $primary 10%; color: $text; }
+    }
+    """
+
+    BINDINGS = [Binding("enter", "show_more", "Show earlier", tooltip="Show earlier messages")]
+
+    class ShowMore(TextualMessage):
+        """The user asked for the previous page of messages."""
+
+    def set_count(self, count: int) -> None:
+        """Say how many messages are hidden."""
+        shown = min(count, PAGE_SIZE)
+        self.update(Content(f"▲ {count} earlier messages · Enter or click shows {shown} more"))
+
+    def action_show_more(self) -> None:
+        self.post_message(self.ShowMore())
+
+    def on_click(self) -> None:
+        self.post_message(self.ShowMore())
 
 
 class MessageList(VerticalScroll, can_focus=False):
@@ -87,6 +122,10 @@ class ChatPane(Vertical):
         self.messages: list[Message] = []
         """Everything in the transcript, in order (the views mirror it)."""
         self.load_warnings: list[str] = []
+        self.promoted_ids: set[str] = set()
+        """Ids of messages whose text is in the spec (set by the screen)."""
+        self._first_mounted = 0
+        """Index in `messages` of the oldest message with a view."""
         self._stream_worker: Worker[None] | None = None
         self._streaming = False
         self._cancel_reason: str | None = None
@@ -112,7 +151,12 @@ class ChatPane(Vertical):
         self.messages = messages
         self.load_warnings = warnings
         message_list = self.query_one(MessageList)
-        await message_list.mount_all([MessageView(m, self.pane) for m in messages])
+        self._first_mounted = max(0, len(messages) - PAGE_SIZE)
+        if self._first_mounted:
+            earlier = EarlierMessages(id=f"{self.pane}-earlier")
+            earlier.set_count(self._first_mounted)
+            await message_list.mount(earlier)
+        await message_list.mount_all([self._view(m) for m in messages[self._first_mounted :]])
         # Show the end of the conversation once it is laid out, and keep following it.
         self.call_after_refresh(message_list.anchor)
         self._preload_sdk_soon()
@@ -166,6 +210,28 @@ class ChatPane(Vertical):
 
         AnthropicProvider.preload()
 
+    def _view(self, message: Message) -> MessageView:
+        return MessageView(message, self.pane, promoted=message.id in self.promoted_ids)
+
+    @on(EarlierMessages.ShowMore)
+    async def show_earlier(self, event: EarlierMessages.ShowMore | None = None) -> None:
+        """Mount the previous page of messages above the ones shown."""
+        if event is not None:
+            event.stop()
+        if not self._first_mounted:
+            return
+        start = max(0, self._first_mounted - PAGE_SIZE)
+        page = [self._view(m) for m in self.messages[start : self._first_mounted]]
+        earlier = self.query_one(EarlierMessages)
+        await self.message_list.mount_all(page, after=earlier)
+        self._first_mounted = start
+        if start:
+            earlier.set_count(start)
+        else:
+            if earlier.has_focus:
+                page[0].focus()
+            await earlier.remove()
+
     def views(self) -> list[MessageView]:
         """The message widgets, in order."""
         return list(self.query(MessageView))
@@ -213,7 +279,7 @@ class ChatPane(Vertical):
     async def _show(self, message: Message) -> MessageView:
         """Record a message in memory and mount its view."""
         self.messages.append(message)
-        view = MessageView(message, self.pane)
+        view = self._view(message)
         await self.message_list.mount(view)
         return view
 
@@ -353,6 +419,8 @@ class ChatPane(Vertical):
             self.input.focus()
         elif index >= 0:
             views[index].focus()
+        elif self._first_mounted:
+            self.query_one(EarlierMessages).focus()
 
     def focus_input(self) -> None:
         """Put the cursor in the pane's input."""

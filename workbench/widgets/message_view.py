@@ -92,13 +92,13 @@ class MessageView(Vertical, can_focus=True):
             self.view = view
             self.step = step
 
-    def __init__(self, message: Message, pane: str) -> None:
+    def __init__(self, message: Message, pane: str, *, promoted: bool = False) -> None:
         super().__init__(classes="-error" if message.role == "error" else "")
         self.message = message
         """The transcript record shown here (content is the markdown source)."""
         self.pane = pane
 
-        self.promoted = False
+        self.promoted = promoted
         """True once this message has been promoted into the spec."""
 
     def _header(self) -> Content:
@@ -106,7 +106,8 @@ class MessageView(Vertical, can_focus=True):
         return Content(text + " · ✓ in spec" if self.promoted else text)
 
     def compose(self) -> ComposeResult:
-        yield Static(self._header(), classes=f"message-header -{self.message.role}")
+        promoted = " -promoted" if self.promoted else ""
+        yield Static(self._header(), classes=f"message-header -{self.message.role}{promoted}")
         if self.message.kind == "spec":
             yield Markdown(spec_summary(self.message.content), open_links=False)
         elif self.message.role == "user":

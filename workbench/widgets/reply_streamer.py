@@ -15,6 +15,9 @@ from workbench.textclean import StreamSanitizer
 
 WRITE_INTERVAL_S = 0.08
 """How often streamed text is handed to the markdown renderer (batching keeps the UI fluid)."""
+MAX_WRITE_CHARS = 1000
+"""Most text rendered per write: a reply arriving at full speed would otherwise be mounted as
+dozens of markdown blocks in one frame, freezing the UI for a quarter of a second (bench/)."""
 
 
 class ReplyStreamer:
@@ -65,8 +68,9 @@ class ReplyStreamer:
 
     async def _write(self) -> None:
         if self.pending:
-            fragment = "".join(self.pending)
-            self.pending.clear()
+            text = "".join(self.pending)
+            fragment, rest = text[:MAX_WRITE_CHARS], text[MAX_WRITE_CHARS:]
+            self.pending[:] = [rest] if rest else []
             self.last_write = time.monotonic()
             if self.stream is None:
                 self.stream = Markdown.get_stream(self.markdown)
@@ -111,9 +115,12 @@ class ReplyStreamer:
         return self.text
 
     async def close(self) -> None:
-        """Render what is left and stop the renderer."""
+        """Render what is left, in steps, and stop the renderer."""
         self._flusher.stop()
-        await self._write()
+        while self.pending:
+            await self._write()
+            if self.pending:
+                await asyncio.sleep(WRITE_INTERVAL_S / 2)  # let the renderer take a step
         if self.stream is not None:
             try:
                 await self.stream.stop()
