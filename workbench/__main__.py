@@ -89,6 +89,9 @@ def main(argv: list[str] | None = None) -> int:
     app.run()
     session = app.session  # the user may have switched sessions inside the app
     session.close()
+    if app.return_code:
+        print(f"workbench stopped on an error. Session folder: {session.folder}", file=sys.stderr)
+        return app.return_code
     if discard_if_untouched(session):
         print("Nothing was typed: the empty session was not kept.")
     else:
@@ -104,7 +107,7 @@ def discard_if_untouched(session: Session) -> bool:
 
     if session.meta.spec_path is not None or session.read_spec() != new_spec():
         return False
-    if session.explore.count() or session.implement.count():
+    if session.explore.count() or session.implement.count() or session.meta.drafts:
         return False
     shutil.rmtree(session.folder, ignore_errors=True)
     return True

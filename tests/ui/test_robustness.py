@@ -170,3 +170,22 @@ async def test_a_long_session_opens_on_its_last_page_and_shows_earlier_ones_on_d
         await wait_until(pilot, lambda: len(ollama.chat_requests()) == 1)
         sent = [m["content"] for m in ollama.chat_requests()[0]["messages"] if m["role"] == "user"]
         assert sent[0] == "question 0" and sent[-1] == "next"
+
+
+async def test_unsent_input_survives_quit_and_reopen(ollama: FakeOllama) -> None:
+    app = make_test_app(make_settings(ollama.url))
+    session = app.session
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.press(*"half a question", "f3", *"a follow-up", "ctrl+q")
+    reopened = SessionStore().open(session.meta.id)
+    app2 = make_test_app(make_settings(ollama.url), session=reopened)
+    async with app2.run_test(size=(160, 48)) as pilot:
+        screen = main_screen(app2)
+        await pilot.pause()
+        assert screen.chat("explore").input.text == "half a question"
+        assert screen.chat("implement").input.text == "a follow-up"
+        # Sending clears the draft for next time.
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: len(ollama.chat_requests()) == 1)
+        await pilot.press("f3", "ctrl+a", "ctrl+k", "ctrl+q")
+    assert SessionStore().open(session.meta.id).meta.drafts == {}

@@ -58,3 +58,11 @@ def test_an_untouched_new_session_is_not_kept() -> None:
     chatted.explore.append(Message(id="m1", role="user", content="hi"))
     assert not discard_if_untouched(chatted)
     assert edited.folder.exists() and chatted.folder.exists()
+
+
+def test_a_session_with_unsent_input_is_kept() -> None:
+    session = SessionStore().create(Path("/tmp/demo"), new_spec())
+    session.meta.drafts = {"explore": "half a question"}
+    session.save_meta()
+    assert not discard_if_untouched(session)
+    assert session.folder.exists()

@@ -124,7 +124,7 @@ class MainScreen(Screen[None]):
                 system_prompt=self.settings.explore_system_prompt,
                 checkpoint_interval_s=self.settings.checkpoint_interval_s,
                 id="explore",
-            )
+            ).with_draft(self.session.meta.drafts.get("explore", ""))
             yield SpecPane(self.session, autosave_delay_s=self.settings.autosave_delay_s, id="spec")
             yield ChatPane(
                 "implement",
@@ -135,7 +135,7 @@ class MainScreen(Screen[None]):
                 system_prompt=self.settings.implement_system_prompt,
                 checkpoint_interval_s=self.settings.checkpoint_interval_s,
                 id="implement",
-            )
+            ).with_draft(self.session.meta.drafts.get("implement", ""))
         yield Footer()
 
     def on_mount(self) -> None:
@@ -160,6 +160,9 @@ class MainScreen(Screen[None]):
 
     async def on_screen_resume(self) -> None:
         self._mark_promoted()
+        for warning in self.session.warnings:
+            self.notify(warning, title="Session", severity="warning", timeout=20)
+        self.session.warnings.clear()
         for pane in CHAT_PANES:
             for warning in self.chat(pane).load_warnings:
                 self.notify(
@@ -343,8 +346,20 @@ class MainScreen(Screen[None]):
         self.notify("Promoted into the spec's context section")
 
     async def save_all(self, reason: str = "Stopped when workbench closed") -> bool:
-        """Save the spec first, then stop replies (keeping their text); False if the spec failed."""
+        """Save the spec and unsent input first, then stop replies (keeping their text).
+
+        Returns False if the spec could not be saved.
+        """
         saved = self.spec.save() if self.spec.dirty else True
+        typed = {pane: self.chat(pane).input.text for pane in CHAT_PANES}
+        drafts: dict[str, str] = {pane: text for pane, text in typed.items() if text.strip()}
+        if drafts != self.session.meta.drafts:
+            self.session.meta.drafts = drafts
+            try:
+                self.session.save_meta()
+            except OSError as error:
+                self.notify(f"Could not save the unsent input: {error}", severity="error")
+                saved = False
         for pane in CHAT_PANES:
             await self.chat(pane).stop_streaming(reason)
         return saved

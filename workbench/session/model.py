@@ -58,4 +58,6 @@ class SessionMeta:
     """Absolute path of an external context.md edited in place; None = the session's own."""
     models: dict[str, ModelChoice] = field(default_factory=dict)
     """Pane name ("explore" / "implement") -> chosen model."""
+    drafts: dict[str, str] = field(default_factory=dict)
+    """Pane name -> text typed in its input but not sent, kept across quit and reopen."""
     version: int = 1

@@ -95,10 +95,16 @@ def read_meta(folder: Path) -> SessionMeta:
             and isinstance(choice.get("name"), str)
         }
         spec = data.get("spec_path")
+        drafts = {
+            pane: text
+            for pane, text in (data.get("drafts") or {}).items()
+            if isinstance(pane, str) and isinstance(text, str)
+        }
         return SessionMeta(
             **{name: data[name] for name in fields},
             spec_path=spec if isinstance(spec, str) else None,
             models=models,
+            drafts=drafts,
             version=META_VERSION,
         )
     except FileNotFoundError:

@@ -122,6 +122,8 @@ class ChatPane(Vertical):
         self.messages: list[Message] = []
         """Everything in the transcript, in order (the views mirror it)."""
         self.load_warnings: list[str] = []
+        self.draft = ""
+        """Text left in the input when the session was last closed."""
         self.promoted_ids: set[str] = set()
         """Ids of messages whose text is in the spec (set by the screen)."""
         self._first_mounted = 0
@@ -157,6 +159,9 @@ class ChatPane(Vertical):
             earlier.set_count(self._first_mounted)
             await message_list.mount(earlier)
         await message_list.mount_all([self._view(m) for m in messages[self._first_mounted :]])
+        if self.draft:
+            self.input.text = self.draft
+            self.input.move_cursor(self.input.document.end)
         # Show the end of the conversation once it is laid out, and keep following it.
         self.call_after_refresh(message_list.anchor)
         self._preload_sdk_soon()
@@ -209,6 +214,11 @@ class ChatPane(Vertical):
         from workbench.providers.anthropic import AnthropicProvider
 
         AnthropicProvider.preload()
+
+    def with_draft(self, text: str) -> ChatPane:
+        """Start with `text` in the input (unsent text from the last time); returns self."""
+        self.draft = text
+        return self
 
     def _view(self, message: Message) -> MessageView:
         return MessageView(message, self.pane, promoted=message.id in self.promoted_ids)

@@ -11,7 +11,8 @@ from textual.timer import Timer
 from textual.widgets import TextArea
 from textual.widgets.text_area import Document
 
-from workbench.session.store import Session
+from workbench.session.store import Session, atomic_write
+from workbench.session.transcript import new_id
 from workbench.spec.promote import promote
 
 
@@ -37,6 +38,10 @@ def replace_changed_region(editor: TextArea, new_text: str) -> None:
     editor.replace(
         new_text[prefix : len(new_text) - suffix], start, end, maintain_selection_offset=True
     )
+
+
+DISK_CHECK_INTERVAL_S = 1.0
+"""How often the spec file is checked for changes made outside workbench."""
 
 
 class SpecEditor(TextArea):
@@ -66,6 +71,10 @@ class SpecPane(Vertical):
         """True when the editor holds text not yet on disk."""
         self._save_timer: Timer | None = None
         self._saved_text: str | None = None
+        """What the file held when last read or written by this pane."""
+        self._stamp: tuple[int, int] | None = None
+        self._conflict = False
+        """True while the user is asked about an outside change (no saves meanwhile)."""
 
     def compose(self) -> ComposeResult:
         editor = SpecEditor(
@@ -81,7 +90,66 @@ class SpecPane(Vertical):
     def on_mount(self) -> None:
         self.border_title = Content(f"Spec · {self.session.spec_path.name}")
         self._saved_text = self.text
+        self._stamp = self._disk_stamp()
         self._show_state("saved")
+        # Another editor (or a second tool) may change context.md: look once a second.
+        self.set_interval(DISK_CHECK_INTERVAL_S, self.check_disk)
+
+    def _disk_stamp(self) -> tuple[int, int] | None:
+        try:
+            info = self.session.spec_path.stat()
+        except OSError:
+            return None
+        return (info.st_mtime_ns, info.st_size)
+
+    def check_disk(self) -> bool:
+        """Take in an outside change to the file; False when it conflicts with unsaved edits."""
+        stamp = self._disk_stamp()
+        if stamp == self._stamp or stamp is None or self._conflict:
+            return not self._conflict
+        try:
+            on_disk = self.session.spec_path.read_bytes().decode("utf-8", errors="replace")
+        except OSError:
+            return True
+        self._stamp = stamp
+        if on_disk == self._saved_text:
+            return True
+        if not self.dirty:
+            self._load(on_disk)
+            self.notify(f"{self.session.spec_path.name} changed on disk: reloaded.")
+            return True
+        self._ask_about_conflict(on_disk)
+        return False
+
+    def _load(self, text: str) -> None:
+        """Show `text` (what the file holds now) as one undoable edit."""
+        self._saved_text = text
+        replace_changed_region(self.editor, text)
+        self.dirty = False
+        self._show_state("saved")
+
+    def _ask_about_conflict(self, on_disk: str) -> None:
+        from workbench.screens.conflict import SpecConflictModal
+
+        self._conflict = True
+        self._show_state("CHANGED ON DISK")
+
+        def decided(choice: str | None) -> None:
+            self._conflict = False
+            if choice == "theirs":
+                backup = self.session.folder / f"context-backup-{new_id()}.md"
+                try:
+                    atomic_write(backup, self.text.encode("utf-8"))
+                except OSError as error:
+                    self.notify(f"Could not back up the editor: {error}", severity="error")
+                    return
+                self._load(on_disk)
+                self.notify(f"Loaded the file's version; yours is in {backup}", timeout=15)
+            else:
+                self._saved_text = on_disk  # the user has seen it: overwrite
+                self.save()
+
+        self.app.push_screen(SpecConflictModal(str(self.session.spec_path)), decided)
 
     @property
     def editor(self) -> SpecEditor:
@@ -109,6 +177,8 @@ class SpecPane(Vertical):
 
     def save(self) -> bool:
         """Write the spec to disk now (atomically); False, with a notice, if that failed."""
+        if not self.check_disk():
+            return False  # changed outside workbench: the user is being asked
         text = self.text
         try:
             self.session.write_spec(text)
@@ -122,6 +192,7 @@ class SpecPane(Vertical):
             )
             return False
         self._saved_text = text
+        self._stamp = self._disk_stamp()
         self.dirty = False
         self.post_message(self.Saved())
         self._show_state("saved")
