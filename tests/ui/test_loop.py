@@ -198,3 +198,16 @@ async def test_the_blank_template_is_not_sent(ollama: FakeOllama) -> None:
         await pilot.pause()
         assert ollama.chat_requests() == []
         assert any("blank template" in n.message for n in app._notifications)
+
+
+async def test_f2_on_a_new_spec_lets_the_user_type_the_title(ollama: FakeOllama) -> None:
+    app = make_test_app(make_settings(ollama.url))
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.press("f2", *"Add refresh tokens")
+        await wait_until(
+            pilot,
+            lambda: app.session.spec_path.read_text().startswith("# Task: Add refresh tokens\n"),
+            what="autosave",
+        )
+        assert app.session.meta.title == "Add refresh tokens"
+        assert "Add refresh tokens" in str(app.screen.query_one("#title-bar").render())

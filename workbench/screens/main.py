@@ -234,7 +234,7 @@ class MainScreen(Screen[None]):
             self.chat(chat_pane).focus_input()
             self.last_chat_pane = chat_pane
         else:
-            self.spec.editor.focus()
+            self.spec.focus_editor()
         if self.has_class("-zoomed"):
             self._zoom(pane)
 

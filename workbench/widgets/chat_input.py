@@ -69,7 +69,7 @@ class ChatInput(TextArea):
         self.insert("\n")
 
     def action_cursor_up(self, select: bool = False) -> None:
-        if not select and self.cursor_location[0] == 0:
+        if not select and self.navigator.is_first_wrapped_line(self.cursor_location):
             target = self.above() if self.above is not None else None
             if target is not None:
                 self.screen.set_focus(target)

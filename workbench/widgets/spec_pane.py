@@ -9,7 +9,7 @@ from textual.content import Content
 from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import TextArea
-from textual.widgets.text_area import Document
+from textual.widgets.text_area import Document, Selection
 
 from workbench.session.store import Session, atomic_write
 from workbench.session.transcript import new_id
@@ -155,6 +155,15 @@ class SpecPane(Vertical):
     def editor(self) -> SpecEditor:
         """The text editor."""
         return self.query_one(SpecEditor)
+
+    def focus_editor(self) -> None:
+        """Focus the editor; in a fresh template, select `<title>` so typing replaces it."""
+        editor = self.editor
+        editor.focus()
+        first_line = editor.document.get_line(0)
+        column = first_line.find("<title>")
+        if column >= 0 and editor.cursor_location == (0, 0):
+            editor.selection = Selection((0, column), (0, column + len("<title>")))
 
     @property
     def text(self) -> str:
