@@ -44,7 +44,8 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script and `python -m workbench`."""
     args = build_parser().parse_args(argv)
 
-    from workbench.config import format_settings, load_settings
+    from workbench.config import load_settings
+    from workbench.config_file import format_settings
     from workbench.session.store import SessionError, SessionStore, format_sessions
 
     settings, problems = load_settings()

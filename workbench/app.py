@@ -10,7 +10,8 @@ from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
 from workbench.commands import ModelCommands, SessionCommands
-from workbench.config import ConfigProblem, Settings, load_settings, remember_theme
+from workbench.config import ConfigProblem, Settings, load_settings
+from workbench.config_file import remember_theme
 from workbench.providers.router import ProviderRouter
 from workbench.screens.main import MainScreen
 from workbench.session.store import Session, SessionError, SessionStore

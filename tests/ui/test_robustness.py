@@ -9,7 +9,7 @@ from tests.ui.harness import main_screen, make_settings, make_test_app, screen_t
 from workbench.session.model import Message
 from workbench.session.store import SessionStore
 from workbench.spec.template import new_spec
-from workbench.widgets.chat_pane import EarlierMessages
+from workbench.widgets.message_list import EarlierMessages
 
 LONG_REPLY = "word " * 400
 

@@ -12,18 +12,16 @@ import pytest
 from workbench import paths
 from workbench.config import (
     DEFAULT_OLLAMA_HOST,
-    EXAMPLE_CONFIG,
     ConfigError,
     ConfigProblem,
     ModelRef,
     display_path,
-    format_settings,
     load_settings,
     models_for_pane,
     normalize_ollama_host,
-    remember_theme,
     tier_of,
 )
+from workbench.config_file import EXAMPLE_CONFIG, format_settings, remember_theme
 
 
 def write_config(text: str) -> Path:

@@ -8,6 +8,7 @@ import textwrap
 
 CORE_MODULES = [
     "workbench.config",
+    "workbench.config_file",
     "workbench.paths",
     "workbench.textclean",
     "workbench.session.store",
@@ -33,7 +34,7 @@ BLOCKER = textwrap.dedent(
     for module in sys.argv[1:]:
         importlib.import_module(module)
     # Exercise the lazy import in remember_theme too.
-    from workbench.config import remember_theme
+    from workbench.config_file import remember_theme
     import pathlib, tempfile
     remember_theme("x", pathlib.Path(tempfile.mkdtemp()) / "config.toml")
     print("ok")

@@ -110,33 +110,25 @@ class MainScreen(Screen[None]):
         """The chat pane that model keys act on when the Spec pane has focus."""
 
     def compose(self) -> ComposeResult:
-        meta = self.session.meta
-        yield Static(
-            Content(f"workbench · {meta.title} · {short_path(meta.project_dir)}"), id="title-bar"
-        )
+        yield Static(self._title_text(), id="title-bar")
         with Horizontal(id="panes"):
-            yield ChatPane(
-                "explore",
-                label="Explore",
-                transcript=self.session.explore,
-                model=initial_model(self.settings, self.session, "explore"),
-                router=self.router,
-                system_prompt=self.settings.explore_system_prompt,
-                checkpoint_interval_s=self.settings.checkpoint_interval_s,
-                id="explore",
-            ).with_draft(self.session.meta.drafts.get("explore", ""))
+            yield self._chat_pane("explore", "Explore", self.settings.explore_system_prompt)
             yield SpecPane(self.session, autosave_delay_s=self.settings.autosave_delay_s, id="spec")
-            yield ChatPane(
-                "implement",
-                label="Implement",
-                transcript=self.session.implement,
-                model=initial_model(self.settings, self.session, "implement"),
-                router=self.router,
-                system_prompt=self.settings.implement_system_prompt,
-                checkpoint_interval_s=self.settings.checkpoint_interval_s,
-                id="implement",
-            ).with_draft(self.session.meta.drafts.get("implement", ""))
+            yield self._chat_pane("implement", "Implement", self.settings.implement_system_prompt)
         yield Footer()
+
+    def _chat_pane(self, pane: Pane, label: str, system_prompt: str) -> ChatPane:
+        return ChatPane(
+            pane,
+            label=label,
+            transcript=self.session.transcript(pane),
+            model=initial_model(self.settings, self.session, pane),
+            router=self.router,
+            system_prompt=system_prompt,
+            checkpoint_interval_s=self.settings.checkpoint_interval_s,
+            draft=self.session.meta.drafts.get(pane, ""),
+            id=pane,
+        )
 
     def on_mount(self) -> None:
         self.app.theme_changed_signal.subscribe(self, lambda _theme: self._paint_active_pane())

@@ -8,10 +8,9 @@ import contextlib
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical, VerticalScroll
+from textual.containers import Vertical
 from textual.content import Content
 from textual.message import Message as TextualMessage
-from textual.widgets import Static
 from textual.worker import Worker, WorkerCancelled, WorkerFailed
 
 from workbench.config import ModelRef
@@ -21,67 +20,14 @@ from workbench.session.model import Message, Pane
 from workbench.session.transcript import Transcript, new_id, now_iso
 from workbench.textclean import sanitize
 from workbench.widgets.chat_input import ChatInput
+from workbench.widgets.message_list import (
+    PAGE_SIZE,
+    EarlierMessages,
+    MessageList,
+    build_history,
+)
 from workbench.widgets.message_view import MessageView
 from workbench.widgets.reply_streamer import ReplyStreamer
-
-
-def build_history(messages: list[Message], pane: Pane) -> list[ChatMessage]:
-    """The turns to send: answered user turns and replies; Implement starts at the last spec."""
-    if pane == "implement":
-        starts = [i for i, m in enumerate(messages) if m.kind == "spec"]
-        messages = messages[starts[-1] :] if starts else messages
-    history: list[ChatMessage] = []
-    for index, message in enumerate(messages):
-        if message.role == "assistant" and message.content:
-            history.append(ChatMessage("assistant", message.content))
-        elif message.role == "user":
-            following = messages[index + 1] if index + 1 < len(messages) else None
-            if following is not None and following.role == "error":
-                continue  # never answered: the user re-sends it
-            history.append(ChatMessage("user", message.content))
-    return history
-
-
-PAGE_SIZE = 20
-"""Messages mounted when a session opens, and per "show earlier" step: each one is a tree of
-markdown widgets, and opening 200 of them took 13 s (bench/)."""
-
-
-class EarlierMessages(Static, can_focus=True):
-    """Stands for the messages not mounted yet; Enter or a click shows the previous page."""
-
-    DEFAULT_CSS = """
-    EarlierMessages {
-        color: $text-muted;
-        padding: 0 1;
-        margin: 0 0 1 0;
-        &:focus { background: $primary 10%; color: $text; }
-    }
-    """
-
-    BINDINGS = [Binding("enter", "show_more", "Show earlier", tooltip="Show earlier messages")]
-
-    class ShowMore(TextualMessage):
-        """The user asked for the previous page of messages."""
-
-    def set_count(self, count: int) -> None:
-        """Say how many messages are hidden."""
-        shown = min(count, PAGE_SIZE)
-        self.update(Content(f"▲ {count} earlier messages · Enter or click shows {shown} more"))
-
-    def action_show_more(self) -> None:
-        self.post_message(self.ShowMore())
-
-    def on_click(self) -> None:
-        self.post_message(self.ShowMore())
-
-
-class MessageList(VerticalScroll, can_focus=False):
-    """The scrolling list of messages; it follows the end unless the user scrolls up."""
-
-    DEFAULT_CSS = """
-    MessageList { height: 1fr; padding: 0 0 0 0; scrollbar-size-vertical: 1; layout: stream; }
-    """
 
 
 class ChatPane(Vertical):
@@ -109,6 +55,7 @@ class ChatPane(Vertical):
         router: ProviderRouter,
         system_prompt: str,
         checkpoint_interval_s: float = 0.5,
+        draft: str = "",
         id: str | None = None,
     ) -> None:
         super().__init__(id=id, classes="pane chat-pane")
@@ -122,7 +69,7 @@ class ChatPane(Vertical):
         self.messages: list[Message] = []
         """Everything in the transcript, in order (the views mirror it)."""
         self.load_warnings: list[str] = []
-        self.draft = ""
+        self.draft = draft
         """Text left in the input when the session was last closed."""
         self.promoted_ids: set[str] = set()
         """Ids of messages whose text is in the spec (set by the screen)."""
@@ -214,11 +161,6 @@ class ChatPane(Vertical):
         from workbench.providers.anthropic import AnthropicProvider
 
         AnthropicProvider.preload()
-
-    def with_draft(self, text: str) -> ChatPane:
-        """Start with `text` in the input (unsent text from the last time); returns self."""
-        self.draft = text
-        return self
 
     def _view(self, message: Message) -> MessageView:
         return MessageView(message, self.pane, promoted=message.id in self.promoted_ids)

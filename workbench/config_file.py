@@ -1,0 +1,158 @@
+"""The config file as a user sees it: the `workbench config` report, the documented example,
+and remembering the theme in the file without disturbing the rest. Never imports textual."""
+
+from __future__ import annotations
+
+import json
+import re
+import tomllib
+from pathlib import Path
+
+from workbench import paths
+from workbench.config import (
+    _HEADER,
+    DEFAULT_EXPLORE_PROMPT,
+    DEFAULT_IMPLEMENT_PROMPT,
+    ConfigError,
+    ConfigProblem,
+    Settings,
+    display_path,
+)
+
+
+def format_settings(settings: Settings, problems: list[ConfigProblem]) -> str:
+    """A plain-text report of the effective settings, for `workbench config`."""
+    path = settings.config_path or settings.source or paths.config_file()
+    state = "found" if settings.source else "not found, using defaults"
+    ollama, anthropic = settings.ollama, settings.anthropic
+    key = f"set (from {anthropic.api_key_source})" if anthropic.api_key else "not set"
+    lines = [
+        f"Config file   {display_path(path)} ({state})",
+        f"Theme         {settings.theme}",
+        f"Ollama        {ollama.host} ({ollama.host_source}); timeout {ollama.timeout_s:g} s, "
+        f"connect timeout {ollama.connect_timeout_s:g} s",
+        f"Anthropic     API key {key}; base URL {anthropic.base_url or 'default'}; "
+        f"max_tokens {anthropic.max_tokens}; max_retries {anthropic.max_retries}; "
+        f"timeout {anthropic.timeout_s:g} s",
+        f"Autosave      {settings.autosave_delay_s:g} s after the last edit; streaming replies "
+        f"checkpointed every {settings.checkpoint_interval_s:g} s",
+        "",
+        "Tiers",
+    ]
+    width = max((len(t) for t in settings.tiers), default=0)
+    for name, tier in settings.tiers.items():
+        pane = "explore" if name == "fast" else "implement"
+        models = ", ".join(tier.models) or "(none)"
+        lines.append(f"  {name:<{width}}  {tier.provider:<9}  {models}  ({pane} pane)")
+    lines += ["", "Prompts"]
+    for pane, text, default in (
+        ("explore", settings.explore_system_prompt, DEFAULT_EXPLORE_PROMPT),
+        ("implement", settings.implement_system_prompt, DEFAULT_IMPLEMENT_PROMPT),
+    ):
+        origin = "default" if text == default else "custom"
+        lines.append(f"  {pane:<9}  {origin}, {len(text)} characters")
+    lines += ["", f"Problems ({len(problems)})" if problems else "No problems."]
+    lines += [f"  {problem}" for problem in problems]
+    return "\n".join(lines) + "\n"
+
+
+_THEME_LINE = re.compile(
+    r"""^(\s*(?:theme|"theme"|'theme')\s*=\s*)("(?:[^"\\]|\\.)*"|'[^']*')(.*)$"""
+)
+
+
+def remember_theme(name: str, path: Path | None = None) -> None:
+    """Set the top-level `theme` in the config file, keeping the rest of it and its comments."""
+    from workbench.session.store import atomic_write  # only needed here; keeps imports light
+
+    path = path if path is not None else paths.config_file()
+    try:
+        raw = path.read_bytes().decode("utf-8")
+    except FileNotFoundError:
+        raw = ""
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"Cannot read {display_path(path)}: {exc}") from exc
+    newline = "\r\n" if "\r\n" in raw else "\n"
+    lines = raw.splitlines(keepends=True)
+    value = json.dumps(name, ensure_ascii=False)  # a JSON string is a valid TOML basic string
+    edited = False
+    for index, line in enumerate(lines):
+        body = line.rstrip("\r\n")
+        if _HEADER.match(body):
+            break  # top-level keys end at the first table
+        if match := _THEME_LINE.match(body):
+            lines[index] = match.group(1) + value + match.group(3) + (line[len(body) :] or newline)
+            edited = True
+            break
+    if not edited:
+        lines.insert(0, f"theme = {value}{newline}")
+    text = "".join(lines)
+    try:
+        written = tomllib.loads(text).get("theme")
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(
+            f"Not saving the theme: {display_path(path)} would not be valid TOML ({exc})"
+        ) from exc
+    if written != name:
+        raise ConfigError(f"Not saving the theme: could not set it in {display_path(path)}")
+    atomic_write(path, text.encode("utf-8"))
+
+
+EXAMPLE_CONFIG = '''\
+# workbench configuration: ~/.config/workbench/config.toml on Linux (`workbench config` shows
+# where it is looked for, the effective settings and any problem in this file).
+# Every setting is optional; delete what you do not change.
+
+# Theme name. Picking a theme in the app saves it here.
+theme = "workbench-dark"
+
+# Seconds after the last keystroke before the task spec is saved.
+autosave_delay_s = 0.5
+# A reply that is still streaming is saved to disk this often (seconds), so a crash loses little.
+checkpoint_interval_s = 0.5
+
+[ollama]
+# The local model server. The OLLAMA_HOST environment variable wins over this.
+# "localhost", "host:port" and full URLs all work.
+host = "http://127.0.0.1:11434"
+# Seconds to wait for the next piece of a reply (a big model can take a while to load).
+timeout_s = 300.0
+# Seconds to wait for a connection, so a stopped server is reported quickly.
+connect_timeout_s = 5.0
+
+[anthropic]
+# Prefer the ANTHROPIC_API_KEY environment variable; it wins over this.
+# api_key = "sk-ant-..."
+# An API gateway or proxy; ANTHROPIC_BASE_URL wins over this.
+# base_url = "https://api.anthropic.com"
+# Longest reply, in tokens.
+max_tokens = 8192
+# Automatic retries on rate limits, overload and dropped connections.
+max_retries = 2
+# Seconds to wait for a reply.
+timeout_s = 600.0
+
+# Tiers group models of similar speed. The explore pane offers the "fast" tier; the implement
+# pane offers "quality", then "cloud", then any tier you add. Models are listed preferred first.
+[tiers.fast]
+provider = "ollama"
+models = ["qwen2.5-coder:7b", "qwen2.5-coder:3b"]
+
+[tiers.quality]
+provider = "ollama"
+models = ["qwen2.5-coder:14b", "qwen2.5-coder:32b"]
+
+[tiers.cloud]
+provider = "anthropic"
+models = ["claude-sonnet-5-5", "claude-haiku-5-5"]
+
+[prompts]
+# System prompts of the two panes. Leave them out to use the built-in ones.
+# explore = """
+# Answer briefly and concretely about this codebase. Use Markdown and fenced code blocks.
+# """
+# implement = """
+# Implement the task spec exactly. Show each changed file in full, in a fenced block after
+# its path.
+# """
+'''

@@ -1,0 +1,71 @@
+"""The scrolling list of a chat pane, its "earlier messages" line, and what is sent from it."""
+
+from __future__ import annotations
+
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.content import Content
+from textual.message import Message as TextualMessage
+from textual.widgets import Static
+
+from workbench.providers.base import ChatMessage
+from workbench.session.model import Message, Pane
+
+
+def build_history(messages: list[Message], pane: Pane) -> list[ChatMessage]:
+    """The turns to send: answered user turns and replies; Implement starts at the last spec."""
+    if pane == "implement":
+        starts = [i for i, m in enumerate(messages) if m.kind == "spec"]
+        messages = messages[starts[-1] :] if starts else messages
+    history: list[ChatMessage] = []
+    for index, message in enumerate(messages):
+        if message.role == "assistant" and message.content:
+            history.append(ChatMessage("assistant", message.content))
+        elif message.role == "user":
+            following = messages[index + 1] if index + 1 < len(messages) else None
+            if following is not None and following.role == "error":
+                continue  # never answered: the user re-sends it
+            history.append(ChatMessage("user", message.content))
+    return history
+
+
+PAGE_SIZE = 20
+"""Messages mounted when a session opens, and per "show earlier" step: each one is a tree of
+markdown widgets, and opening 200 of them took 13 s (bench/)."""
+
+
+class EarlierMessages(Static, can_focus=True):
+    """Stands for the messages not mounted yet; Enter or a click shows the previous page."""
+
+    DEFAULT_CSS = """
+    EarlierMessages {
+        color: $text-muted;
+        padding: 0 1;
+        margin: 0 0 1 0;
+        &:focus { background: $primary 10%; color: $text; }
+    }
+    """
+
+    BINDINGS = [Binding("enter", "show_more", "Show earlier", tooltip="Show earlier messages")]
+
+    class ShowMore(TextualMessage):
+        """The user asked for the previous page of messages."""
+
+    def set_count(self, count: int) -> None:
+        """Say how many messages are hidden."""
+        shown = min(count, PAGE_SIZE)
+        self.update(Content(f"▲ {count} earlier messages · Enter or click shows {shown} more"))
+
+    def action_show_more(self) -> None:
+        self.post_message(self.ShowMore())
+
+    def on_click(self) -> None:
+        self.post_message(self.ShowMore())
+
+
+class MessageList(VerticalScroll, can_focus=False):
+    """The scrolling list of messages; it follows the end unless the user scrolls up."""
+
+    DEFAULT_CSS = """
+    MessageList { height: 1fr; padding: 0 0 0 0; scrollbar-size-vertical: 1; layout: stream; }
+    """
