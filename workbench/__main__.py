@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from workbench.session.store import Session
+    from workbench.session.store import Session, SessionStore
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -25,6 +25,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="reopen the most recently used session",
     )
     parser.add_argument(
+        "--template",
+        metavar="NAME",
+        help="the spec template a new session starts from (feature, bugfix, refactor, or yours)",
+    )
+    parser.add_argument(
         "--project",
         metavar="DIR",
         help="the project a new session is about (default: the current directory)",
@@ -37,6 +42,13 @@ def build_parser() -> argparse.ArgumentParser:
     open_cmd.add_argument("ref", metavar="ID|PATH")
     commands.add_parser("sessions", help="list sessions (id, title, updated, message counts)")
     commands.add_parser("config", help="print the config file's path and the effective settings")
+    export_cmd = commands.add_parser(
+        "export", help="write a session (spec, versions sent, both chats) as one markdown file"
+    )
+    export_cmd.add_argument("ref", metavar="ID|PATH")
+    export_cmd.add_argument(
+        "-o", "--output", metavar="FILE", help="write to FILE instead of printing it"
+    )
     return parser
 
 
@@ -44,15 +56,16 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script and `python -m workbench`."""
     args = build_parser().parse_args(argv)
 
-    from workbench.config import load_settings
+    from workbench.config import ConfigProblem, load_settings
     from workbench.config_file import format_settings
     from workbench.session.store import SessionError, SessionStore, format_sessions
 
-    settings, problems = load_settings()
+    settings, config_problems = load_settings()
+    problems: list[ConfigProblem | str] = list(config_problems)
     store = SessionStore()
 
     if args.command == "config":
-        print(format_settings(settings, problems))
+        print(format_settings(settings, config_problems))
         return 0
     if args.command == "sessions":
         summaries = store.list()
@@ -60,6 +73,9 @@ def main(argv: list[str] | None = None) -> int:
         for warning in store.warnings:
             print(f"warning: {warning}", file=sys.stderr)
         return 0
+
+    if args.command == "export":
+        return export(store, args.ref, args.output)
 
     session: Session | None = None
     try:
@@ -70,13 +86,17 @@ def main(argv: list[str] | None = None) -> int:
             if session is None:
                 print("No session to continue yet: starting a new one.", file=sys.stderr)
         if session is None:
-            from workbench.spec.template import new_spec
+            from workbench.spec.templates import template_for_new_session
 
             project = Path(args.project or Path.cwd()).resolve()
             if not project.is_dir():
                 print(f"workbench: {project} is not a directory", file=sys.stderr)
                 return 2
-            session = store.create(project, new_spec())
+            template, template_problems = template_for_new_session(
+                args.template or settings.default_template
+            )
+            problems = [*problems, *template_problems]
+            session = store.create(project, template.render())
     except SessionError as error:
         print(f"workbench: {error}", file=sys.stderr)
         return 1
@@ -100,13 +120,38 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def export(store: SessionStore, ref: str, output: str | None) -> int:
+    """`workbench export`: the session as markdown, to stdout or atomically to a file."""
+    from workbench.export import export_session
+    from workbench.session.store import SessionError, atomic_write
+
+    try:
+        # Read-only: no lock is taken, so a session open in a running workbench exports too.
+        with store.open(ref, readonly=True) as session:
+            text = export_session(session)
+    except SessionError as error:
+        print(f"workbench: {error}", file=sys.stderr)
+        return 1
+    if output is None:
+        sys.stdout.write(text)
+        return 0
+    path = Path(output).expanduser()
+    try:
+        atomic_write(path, text.encode("utf-8"))
+    except OSError as error:
+        print(f"workbench: cannot write {path}: {error}", file=sys.stderr)
+        return 1
+    print(f"Exported session {session.id} to {path}")
+    return 0
+
+
 def discard_if_untouched(session: Session) -> bool:
     """Remove a session of our own that holds nothing but the blank template."""
     import shutil
 
-    from workbench.spec.template import new_spec
+    from workbench.spec.templates import is_blank_template
 
-    if session.meta.spec_path is not None or session.read_spec() != new_spec():
+    if session.meta.spec_path is not None or not is_blank_template(session.read_spec()):
         return False
     if session.explore.count() or session.implement.count() or session.meta.drafts:
         return False

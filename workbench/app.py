@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from pathlib import Path
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
-from workbench.commands import ModelCommands, SessionCommands
+from workbench.clipboard import copy_text
+from workbench.commands import ModelCommands, SessionCommands, TemplateCommands
 from workbench.config import ConfigProblem, Settings, load_settings
 from workbench.config_file import remember_theme
 from workbench.providers.router import ProviderRouter
 from workbench.screens.main import MainScreen
 from workbench.session.store import Session, SessionError, SessionStore
+from workbench.spec.templates import Template
 from workbench.themes import load_themes
 
 FALLBACK_THEME = "workbench-dark"
@@ -37,7 +40,7 @@ class WorkbenchApp(App[None]):
         session: Session,
         *,
         store: SessionStore | None = None,
-        problems: Iterable[ConfigProblem] = (),
+        problems: Iterable[ConfigProblem | str] = (),
         remember_theme_changes: bool = True,
     ) -> None:
         super().__init__()
@@ -126,6 +129,51 @@ class WorkbenchApp(App[None]):
             "Save spec", "Write the spec to disk now  [ctrl+s]", main.spec.action_save
         )
         yield SystemCommand("Sessions", "Open another session  [ctrl+o]", self.action_pick_session)
+        yield SystemCommand(
+            "New session", "Start a new session from a spec template", self.action_new_session
+        )
+        yield SystemCommand(
+            "Copy spec",
+            "Copy the whole spec as markdown",
+            lambda: copy_text(self, main.spec.text, "the spec"),
+        )
+        yield SystemCommand(
+            "Copy payload",
+            "Copy exactly what the next send would give the model",
+            main.copy_payload,
+        )
+        yield SystemCommand(
+            "Export session",
+            "Write the spec, the versions sent and both chats to export.md in the session folder",
+            self.action_export,
+        )
+
+    def action_new_session(self) -> None:
+        """Pick a template, then start a new session from it."""
+        self.push_screen(TemplateCommands.palette())
+
+    async def new_session(self, template: Template) -> None:
+        """Create a session about the same project from `template` and switch to it."""
+        try:
+            session = self.store.create(Path(self.session.meta.project_dir), template.render())
+        except (SessionError, OSError) as error:
+            self.notify(f"Could not create a session: {error}", severity="error")
+            return
+        session.close()
+        await self.open_session(session.meta.id)
+
+    def action_export(self) -> None:
+        """Write the session as one markdown file into its folder."""
+        from workbench.export import export_session
+        from workbench.session.store import atomic_write
+
+        path = self.session.folder / "export.md"
+        try:
+            atomic_write(path, export_session(self.session).encode("utf-8"))
+        except OSError as error:
+            self.notify(f"Could not export: {error}", severity="error")
+            return
+        self.notify(f"Exported to {path}", timeout=10)
 
     def action_pick_session(self) -> None:
         """Open the session picker."""
@@ -190,12 +238,15 @@ def make_app(
     """Build the app; with no session, a new one is created for `project_dir` (default: cwd)."""
     from pathlib import Path
 
-    from workbench.spec.template import new_spec
+    from workbench.spec.templates import template_for_new_session
 
+    all_problems: list[ConfigProblem | str] = list(problems)
     if settings is None:
         settings, loaded = load_settings()
-        problems = [*problems, *loaded]
+        all_problems += loaded
     store = store or SessionStore()
     if session is None:
-        session = store.create(Path(project_dir or Path.cwd()).resolve(), new_spec())
-    return WorkbenchApp(settings, session, store=store, problems=problems)
+        template, template_problems = template_for_new_session(settings.default_template)
+        all_problems += template_problems
+        session = store.create(Path(project_dir or Path.cwd()).resolve(), template.render())
+    return WorkbenchApp(settings, session, store=store, problems=all_problems)

@@ -200,3 +200,39 @@ class SessionCommands(Provider):
     def palette(cls) -> CommandPalette:
         """A palette showing only sessions."""
         return CommandPalette(providers=[cls], placeholder="Open a session…")
+
+
+class TemplateCommands(Provider):
+    """Lists the spec templates; choosing one starts a new session from it."""
+
+    async def startup(self) -> None:
+        from workbench.spec.templates import list_templates
+
+        self.templates, _problems = await asyncio.to_thread(list_templates)
+
+    def _hits(self) -> list[tuple[str, str, Any]]:
+        app: Any = self.app
+        hits = []
+        for template in self.templates:
+            source = "built-in" if template.source == "built-in" else str(template.source)
+            detail = f"{source} · " + " / ".join(template.outline)
+            hits.append(
+                (f"new session: {template.name}", detail, partial(app.new_session, template))
+            )
+        return hits
+
+    async def discover(self) -> Hits:
+        for title, detail, command in self._hits():
+            yield DiscoveryHit(Content(title), command, help=escape(detail))
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for title, detail, command in self._hits():
+            score = matcher.match(f"{title} {detail}")
+            if score > 0:
+                yield Hit(score, matcher.highlight(escape(title)), command, help=escape(detail))
+
+    @classmethod
+    def palette(cls) -> CommandPalette:
+        """A palette showing only templates."""
+        return CommandPalette(providers=[cls], placeholder="New session from template…")

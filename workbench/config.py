@@ -81,6 +81,26 @@ class TierSettings:
     """Model names, preferred first."""
 
 
+@dataclass
+class ModelSettings:
+    """What workbench knows about one model, for the review before a send (`[models."name"]`)."""
+
+    context_window: int | None = None
+    """Most tokens the model takes in at once (prompt and reply); None when unknown."""
+    input_price_per_mtok: float | None = None
+    """USD per million input tokens; None for free or unknown (local models)."""
+    output_price_per_mtok: float | None = None
+    """USD per million output tokens; None for free or unknown."""
+
+
+def _default_models() -> dict[str, ModelSettings]:
+    # Built-in defaults for the default cloud models: check them against current pricing.
+    return {
+        "claude-sonnet-5-5": ModelSettings(200_000, 3.0, 15.0),
+        "claude-haiku-5-5": ModelSettings(200_000, 1.0, 5.0),
+    }
+
+
 def _default_tiers() -> dict[str, TierSettings]:
     return {
         "fast": TierSettings("ollama", ["qwen2.5-coder:7b", "qwen2.5-coder:3b"]),
@@ -109,10 +129,18 @@ class Settings:
     """System prompt of the explore pane (`[prompts] explore`)."""
     implement_system_prompt: str = DEFAULT_IMPLEMENT_PROMPT
     """System prompt of the implement pane (`[prompts] implement`)."""
+    default_template: str = "feature"
+    """The spec template new sessions start from (`[templates] default`)."""
+    models: dict[str, ModelSettings] = field(default_factory=_default_models)
+    """Model name -> context window and prices (`[models."name"]`), over built-in defaults."""
     source: Path | None = None
     """The config file these settings were read from; None when there was none."""
     config_path: Path | None = None
     """The config file that was looked for, whether or not it exists."""
+
+    def model_info(self, name: str) -> ModelSettings:
+        """The context window and prices known for a model (all None when nothing is known)."""
+        return self.models.get(name) or ModelSettings()
 
 
 @dataclass(frozen=True)
@@ -192,7 +220,9 @@ class ConfigProblem:
     def __str__(self) -> str:
         where = display_path(self.path) + (f":{self.line}" if self.line else "")
         if self.key:
-            table, _, name = self.key.rpartition(".")
+            # The last dotted part outside quotes is the key; `models."qwen2.5:7b"` is a table.
+            found = re.match(r'(.*)\.([^."]*|"[^"]*")$', self.key)
+            table, name = found.groups() if found else ("", self.key)
             where += f": [{table}] {name}" if table else f": {name}"
         return f"{where}: {self.message}"
 
@@ -311,6 +341,12 @@ _PROMPTS: _Schema = {
     "implement": ("implement_system_prompt", _string),
 }
 _TIER: _Schema = {"provider": ("provider", _provider), "models": ("models", _models)}
+_TEMPLATES: _Schema = {"default": ("default_template", _name)}
+_MODEL: _Schema = {
+    "context_window": ("context_window", _integer(1)),
+    "input_price_per_mtok": ("input_price_per_mtok", _number(0, strict=False)),
+    "output_price_per_mtok": ("output_price_per_mtok", _number(0, strict=False)),
+}
 
 
 class _Reader:
@@ -322,9 +358,9 @@ class _Reader:
         self.problems: list[ConfigProblem] = []
 
     def problem(self, key: tuple[str, ...], message: str) -> None:
-        self.problems.append(
-            ConfigProblem(self.path, _find_line(self.lines, key), ".".join(key), message)
-        )
+        # Parts that are not bare TOML keys are quoted: `models."qwen2.5-coder:14b"`.
+        dotted = ".".join(p if re.fullmatch(r"[A-Za-z0-9_-]+", p) else json.dumps(p) for p in key)
+        self.problems.append(ConfigProblem(self.path, _find_line(self.lines, key), dotted, message))
 
     def apply(
         self, data: Mapping[str, object], target: object, schema: _Schema, *prefix: str
@@ -348,7 +384,7 @@ class _Reader:
         return {}
 
     def read(self, data: Mapping[str, object], settings: Settings) -> None:
-        tables = ("ollama", "anthropic", "tiers", "prompts")
+        tables = ("ollama", "anthropic", "tiers", "prompts", "templates", "models")
         for key, value in data.items():
             if key not in tables and key not in _TOP and isinstance(value, dict):
                 known = ", ".join(f"[{t}]" for t in tables)
@@ -364,6 +400,7 @@ class _Reader:
             settings.anthropic.api_key = settings.anthropic.api_key.strip() or None
             settings.anthropic.api_key_source = "file" if settings.anthropic.api_key else "default"
         self.apply(self.table(data, "prompts"), settings, _PROMPTS, "prompts")
+        self.apply(self.table(data, "templates"), settings, _TEMPLATES, "templates")
         for name, tier in self.table(data, "tiers").items():
             if not isinstance(tier, dict):
                 self.problem(("tiers", name), f"expected a table [tiers.{name}], got {_show(tier)}")
@@ -371,6 +408,15 @@ class _Reader:
             target = settings.tiers.get(name) or TierSettings("ollama", [])
             self.apply(tier, target, _TIER, "tiers", name)
             settings.tiers[name] = target
+        for name, info in self.table(data, "models").items():
+            if not isinstance(info, dict):
+                table = f'[models."{name}"]'
+                self.problem(("models", name), f"expected a table {table}, got {_show(info)}")
+                continue
+            # Keys left out keep the built-in value, so one price can be corrected on its own.
+            model = settings.models.get(name) or ModelSettings()
+            self.apply(info, model, _MODEL, "models", name)
+            settings.models[name] = model
 
 
 _HEADER = re.compile(r"\s*\[\[?\s*([^\]]+?)\s*\]\]?\s*(?:#.*)?$")

@@ -15,6 +15,7 @@ from workbench.config import (
     DEFAULT_IMPLEMENT_PROMPT,
     ConfigError,
     ConfigProblem,
+    ModelSettings,
     Settings,
     display_path,
 )
@@ -36,6 +37,8 @@ def format_settings(settings: Settings, problems: list[ConfigProblem]) -> str:
         f"timeout {anthropic.timeout_s:g} s",
         f"Autosave      {settings.autosave_delay_s:g} s after the last edit; streaming replies "
         f"checkpointed every {settings.checkpoint_interval_s:g} s",
+        f"Templates     new sessions start from {json.dumps(settings.default_template)}; "
+        f"your own in {display_path(paths.config_dir() / 'templates')}",
         "",
         "Tiers",
     ]
@@ -51,9 +54,23 @@ def format_settings(settings: Settings, problems: list[ConfigProblem]) -> str:
     ):
         origin = "default" if text == default else "custom"
         lines.append(f"  {pane:<9}  {origin}, {len(text)} characters")
+    lines += ["", "Models (context window; USD per million tokens in / out)"]
+    width = max((len(m) for m in settings.models), default=0)
+    for name, info in settings.models.items():
+        lines.append(f"  {name:<{width}}  {_model_line(info)}")
     lines += ["", f"Problems ({len(problems)})" if problems else "No problems."]
     lines += [f"  {problem}" for problem in problems]
     return "\n".join(lines) + "\n"
+
+
+def _model_line(info: ModelSettings) -> str:
+    """`200,000 tokens; $3 / $15`, with "?" for what is not known."""
+    window = f"{info.context_window:,} tokens" if info.context_window else "? tokens"
+    prices = [
+        f"${price:g}" if price is not None else "?"
+        for price in (info.input_price_per_mtok, info.output_price_per_mtok)
+    ]
+    return f"{window}; {prices[0]} / {prices[1]}"
 
 
 _THEME_LINE = re.compile(
@@ -145,6 +162,25 @@ models = ["qwen2.5-coder:14b", "qwen2.5-coder:32b"]
 [tiers.cloud]
 provider = "anthropic"
 models = ["claude-sonnet-5-5", "claude-haiku-5-5"]
+
+[templates]
+# The spec template new sessions start from: "feature", "bugfix", "refactor", or the name of
+# a markdown file of your own in the templates/ folder next to this file (templates/NAME.md).
+default = "feature"
+
+# What workbench knows about a model, shown when you review a send: its context window (in
+# tokens) and its price in USD per million input / output tokens (for a cost estimate).
+# These two tables are built-in defaults: check them against current pricing. Add a table
+# for any other model, e.g. [models."qwen2.5-coder:14b"] with context_window = 32768.
+[models."claude-sonnet-5-5"]
+context_window = 200000
+input_price_per_mtok = 3.0
+output_price_per_mtok = 15.0
+
+[models."claude-haiku-5-5"]
+context_window = 200000
+input_price_per_mtok = 1.0
+output_price_per_mtok = 5.0
 
 [prompts]
 # System prompts of the two panes. Leave them out to use the built-in ones.

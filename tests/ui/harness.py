@@ -85,3 +85,14 @@ def ollama_with_tiers() -> FakeOllama:
 def screen_text(app: WorkbenchApp) -> str:
     """What the terminal shows right now, as plain text lines."""
     return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
+
+
+async def send_spec(pilot: Pilot[None]) -> None:
+    """Press ctrl+r, wait for the send review, and confirm it with Enter."""
+    from workbench.screens.send_review import SendReviewModal
+
+    app = pilot.app
+    await pilot.press("ctrl+r")
+    await wait_until(pilot, lambda: isinstance(app.screen, SendReviewModal), what="send review")
+    await pilot.press("enter")
+    await wait_until(pilot, lambda: not isinstance(app.screen, SendReviewModal), what="sent")

@@ -9,10 +9,18 @@ import pytest
 from tests.fakes.anthropic_server import FakeAnthropic
 from tests.fakes.loopback import closed_port_url
 from tests.fakes.ollama_server import FakeOllama
-from tests.ui.harness import main_screen, make_settings, make_test_app, screen_text, wait_until
+from tests.ui.harness import (
+    main_screen,
+    make_settings,
+    make_test_app,
+    screen_text,
+    send_spec,
+    wait_until,
+)
 from workbench.app import WorkbenchApp
 from workbench.config import load_settings
 from workbench.screens.main import MainScreen
+from workbench.screens.send_review import SendReviewModal
 from workbench.session.model import Message, ModelChoice
 from workbench.session.store import SessionStore
 from workbench.spec.template import new_spec
@@ -56,13 +64,16 @@ async def test_escape_stops_a_reply_and_keeps_the_partial_text(ollama: FakeOllam
 
 
 async def test_both_panes_stream_at_the_same_time(ollama: FakeOllama) -> None:
-    ollama.reply = "word " * 100
-    ollama.tokens_per_s = 40
+    ollama.replies = {"qwen2.5-coder:14b": "word " * 60, "qwen2.5-coder:7b": "term " * 60}
+    ollama.tokens_per_s = 30
     app = make_test_app(make_settings(ollama.url), spec=new_spec("Both") + "\nDo it.\n")
     async with app.run_test(size=(160, 48)) as pilot:
         screen = main_screen(app)
-        await ask(pilot, "question")
+        # Open the send review first, so both replies start close together.
         await pilot.press("ctrl+r")
+        await wait_until(pilot, lambda: isinstance(app.screen, SendReviewModal))
+        app.screen.dismiss(True)
+        await screen.chat("explore").send("question")
         await wait_until(
             pilot,
             lambda: screen.chat("explore").is_streaming and screen.chat("implement").is_streaming,
@@ -76,9 +87,9 @@ async def test_both_panes_stream_at_the_same_time(ollama: FakeOllama) -> None:
             ),
             what="both done",
         )
-        for pane in ("explore", "implement"):
+        for pane, text in (("explore", "term " * 60), ("implement", "word " * 60)):
             reply = views(screen, pane, "assistant")[0].message
-            assert (reply.status, reply.content) == ("done", ollama.reply)
+            assert (reply.status, reply.content) == ("done", text)
 
 
 async def test_ollama_down_says_how_to_fix_and_keeps_the_question() -> None:
@@ -138,7 +149,7 @@ async def test_claude_streams_the_spec(ollama: FakeOllama, fake_anthropic: FakeA
     async with app.run_test(size=(160, 48)) as pilot:
         screen = main_screen(app)
         assert "claude-sonnet-5-5 (cloud)" in str(screen.chat("implement").border_title)
-        await pilot.press("ctrl+r")
+        await send_spec(pilot)
         await wait_until(
             pilot,
             lambda: (
@@ -176,7 +187,7 @@ async def test_claude_failures_are_explained(
     app = make_test_app(settings, session=claude_session())
     async with app.run_test(size=(160, 48)) as pilot:
         screen = main_screen(app)
-        await pilot.press("ctrl+r")
+        await send_spec(pilot)
         await wait_until(pilot, lambda: error_text(screen, "implement"), what="error message")
         assert expected in error_text(screen, "implement")
         assert "press ctrl+r to send it again" in error_text(screen, "implement")

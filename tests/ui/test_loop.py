@@ -5,7 +5,14 @@ from __future__ import annotations
 import json
 
 from tests.fakes.ollama_server import FakeOllama
-from tests.ui.harness import main_screen, make_settings, make_test_app, screen_text, wait_until
+from tests.ui.harness import (
+    main_screen,
+    make_settings,
+    make_test_app,
+    screen_text,
+    send_spec,
+    wait_until,
+)
 from workbench.session.store import SessionStore
 from workbench.widgets.chat_input import ChatInput
 from workbench.widgets.message_view import MessageView
@@ -69,7 +76,7 @@ async def test_explore_promote_edit_send_quit_reopen(ollama: FakeOllama) -> None
         spec_text = screen.spec.text
 
         # Send: the Implement model gets exactly the spec as the user turn.
-        await pilot.press("ctrl+r")
+        await send_spec(pilot)
         await wait_until(
             pilot,
             lambda: first_reply_done(screen, "implement"),
@@ -183,7 +190,7 @@ async def test_promoting_twice_or_promoting_the_sent_spec_changes_nothing(
         once = app.session.spec_path.read_text()
         await pilot.press("p")
         assert app.session.spec_path.read_text() == once
-        await pilot.press("ctrl+r")
+        await send_spec(pilot)
         await wait_until(pilot, lambda: first_reply_done(screen, "implement"))
         await pilot.press("f3", "up", "up", "p")
         assert screen.chat("implement").views()[0].message.kind == "spec"
@@ -191,13 +198,22 @@ async def test_promoting_twice_or_promoting_the_sent_spec_changes_nothing(
         assert app.session.spec_path.read_text() == once
 
 
-async def test_the_blank_template_is_not_sent(ollama: FakeOllama) -> None:
+async def test_the_blank_template_is_flagged_in_the_review_and_escape_sends_nothing(
+    ollama: FakeOllama,
+) -> None:
+    from workbench.screens.send_review import SendReviewModal
+
     app = make_test_app(make_settings(ollama.url))
     async with app.run_test(size=(160, 48)) as pilot:
         await pilot.press("ctrl+r")
+        await wait_until(pilot, lambda: isinstance(app.screen, SendReviewModal))
+        codes = {warning.code for warning in app.screen.warnings}
+        assert {"empty_what_i_want", "no_context", "placeholders"} <= codes
+        await pilot.press("escape")
         await pilot.pause()
+        assert not isinstance(app.screen, SendReviewModal)
         assert ollama.chat_requests() == []
-        assert any("blank template" in n.message for n in app._notifications)
+        assert app.session.versions.latest() is None
 
 
 async def test_f2_on_a_new_spec_lets_the_user_type_the_title(ollama: FakeOllama) -> None:

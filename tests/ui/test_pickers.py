@@ -146,3 +146,45 @@ async def test_a_streaming_reply_is_followed_unless_the_user_scrolls_up(
         await wait_until(pilot, lambda: not screen.chat("explore").is_streaming, timeout=20)
         await pilot.pause()
         assert messages.scroll_y < 5  # the user's position is kept
+
+
+async def test_a_new_session_starts_from_the_chosen_template(ollama: FakeOllama) -> None:
+    from workbench.spec.templates import get_template
+
+    app = make_test_app(make_settings(ollama.url), spec=new_spec("Current"))
+    first = app.session
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.press("ctrl+p", *"new session")
+        await wait_until(pilot, lambda: isinstance(app.screen, CommandPalette))
+        await wait_until(pilot, lambda: any("New session" in o for o in palette_options(app)))
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: len(palette_options(app)) >= 3, what="templates")
+        assert any("new session: bugfix" in o for o in palette_options(app))
+        await pilot.press(*"bugfix")
+        await wait_until(pilot, lambda: len(palette_options(app)) == 1)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: app.session.meta.id != first.meta.id, what="switch")
+        await pilot.pause()
+        bugfix = get_template("bugfix")
+        assert bugfix is not None
+        assert main_screen(app).spec.text == bugfix.text
+        assert app.session.meta.project_dir == first.meta.project_dir
+
+
+async def test_export_and_copy_from_the_palette(ollama: FakeOllama) -> None:
+    app = make_test_app(make_settings(ollama.url), spec=new_spec("Exported") + "\nBody.\n")
+    async with app.run_test(size=(160, 48)) as pilot:
+        copied: list[str] = []
+        app.copy_to_clipboard = copied.append  # type: ignore[method-assign]
+        for command in ("Export session", "Copy spec", "Copy payload"):
+            await pilot.press("ctrl+p", *command)
+            await wait_until(pilot, lambda: isinstance(app.screen, CommandPalette))
+            await wait_until(
+                pilot, lambda c=command: any(o.startswith(c) for o in palette_options(app))
+            )
+            await pilot.press("enter")
+            await wait_until(pilot, lambda: not isinstance(app.screen, CommandPalette))
+        exported = (app.session.folder / "export.md").read_text()
+        assert "Exported" in exported and "Body." in exported
+        assert copied[0] == main_screen(app).spec.text
+        assert copied[1].startswith("[system]\n") and "[user]\n# Task: Exported" in copied[1]

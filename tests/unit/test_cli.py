@@ -66,3 +66,36 @@ def test_a_session_with_unsent_input_is_kept() -> None:
     session.save_meta()
     assert not discard_if_untouched(session)
     assert session.folder.exists()
+
+
+def test_export_prints_a_session_even_while_it_is_open_elsewhere(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    spec = new_spec("Add refresh tokens").replace("## What I want\n", "## What I want\n\nDo it.\n")
+    with SessionStore().create(Path("/tmp/demo"), spec) as session:  # holds the lock
+        session.explore.append(Message(id="m1", role="user", content="where is auth?"))
+        assert main(["export", session.meta.id[:12]]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("# Add refresh tokens\n")
+    assert f"```markdown\n{spec}```" in out
+    assert "```\nwhere is auth?\n```" in out
+
+
+def test_export_to_a_file_writes_it_and_says_where(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with SessionStore().create(Path("/tmp/demo"), new_spec("Export me")) as session:
+        pass
+    target = tmp_path / "out" / "session.md"
+    assert main(["export", session.meta.id, "-o", str(target)]) == 0
+    assert target.read_text(encoding="utf-8").startswith("# Export me\n")
+    assert str(target) in capsys.readouterr().out
+    assert sorted(p.name for p in target.parent.iterdir()) == ["session.md"]  # no temp file
+
+
+def test_export_of_an_unknown_session_fails_with_a_message(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["export", "no-such-session", "-o", str(tmp_path / "x.md")]) == 1
+    assert "no-such-session" in capsys.readouterr().err
+    assert not (tmp_path / "x.md").exists()

@@ -16,6 +16,10 @@ CORE_MODULES = [
     "workbench.spec.promote",
     "workbench.spec.sections",
     "workbench.spec.template",
+    "workbench.spec.templates",
+    "workbench.spec.versions",
+    "workbench.spec.payload",
+    "workbench.export",
     "workbench.providers.base",
 ]
 

@@ -28,7 +28,8 @@ SPECS = [
 
 def test_template_is_exact_and_takes_a_title() -> None:
     assert DEFAULT_TEMPLATE == (
-        "# Task: <title>\n\n## Context (from exploration)\n\n## What I want\n\n## Constraints\n"
+        "# Task: <title>\n\n## Context (from exploration)\n\n## What I want\n\n"
+        "## Constraints\n\n## Acceptance\n"
     )
     assert new_spec() == DEFAULT_TEMPLATE
     assert new_spec("Add refresh tokens").startswith("# Task: Add refresh tokens\n\n## Context")
@@ -105,6 +106,7 @@ def test_code_fences_survive_inside_the_quote() -> None:
         "Context (from exploration)",
         "What I want",
         "Constraints",
+        "Acceptance",
     ]
     tokens = MarkdownIt("commonmark").parse(spec)
     fences = [t for t in tokens if t.type == "fence"]
@@ -119,6 +121,7 @@ def test_headings_in_a_promoted_note_do_not_split_the_spec() -> None:
         "Context (from exploration)",
         "What I want",
         "Constraints",
+        "Acceptance",
     ]
     assert spec_title("> # Quoted\n\n# Task: Real\n") == "Real"
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 from textual import on
@@ -13,12 +14,27 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
+from workbench.clipboard import copy_text
 from workbench.config import ModelRef, Settings, models_for_pane, tier_of
+from workbench.providers.base import ProviderError
 from workbench.providers.router import ProviderRouter
+from workbench.screens.section_picker import SectionPickerModal
+from workbench.screens.send_review import SendEstimate, SendReviewModal, payload_text
+from workbench.screens.versions import VersionsModal
 from workbench.session.model import ModelChoice, Pane
 from workbench.session.store import Session
-from workbench.spec.promote import promoted_ids
-from workbench.spec.template import new_spec
+from workbench.spec.critique import critique_request
+from workbench.spec.payload import (
+    TYPICAL_REPLY_TOKENS,
+    build_payload,
+    estimate_cost,
+    estimate_seconds,
+    measured_tok_per_s,
+    readiness_checks,
+)
+from workbench.spec.promote import promoted_ids, source_at
+from workbench.spec.sections import Section, find_context_section, parse_sections
+from workbench.spec.templates import is_blank_template
 from workbench.widgets.chat_pane import ChatPane
 from workbench.widgets.message_view import MessageView
 from workbench.widgets.spec_pane import SpecPane
@@ -85,10 +101,40 @@ class MainScreen(Screen[None]):
             id="spec.send",
         ),
         Binding(
+            "ctrl+g",
+            "goto_source",
+            "Source",
+            tooltip="From a promoted note in the spec, jump to the message it came from",
+            show=False,
+            id="spec.source",
+        ),
+        Binding(
+            "ctrl+t",
+            "outline",
+            "Outline",
+            tooltip="The spec's sections and how full they are; Enter jumps to one",
+            id="spec.outline",
+        ),
+        Binding(
+            "f4",
+            "critique",
+            "Critique",
+            tooltip="Ask the fast model to review the spec against the exploration",
+            id="spec.critique",
+        ),
+        Binding(
+            "f5",
+            "versions",
+            "Versions",
+            tooltip="Diff the spec against the last sent version (or any two); re-send one",
+            id="spec.versions",
+        ),
+        Binding(
             "ctrl+n",
             "cycle_model",
             "Next model",
             tooltip="Cycle the chat pane's model through its tier",
+            show=False,
             id="model.cycle",
         ),
         Binding(
@@ -106,6 +152,8 @@ class MainScreen(Screen[None]):
         self.settings = settings
         self.router = router
         self._painted_pane: str | None = None
+        self.promote_section: str | None = None
+        """The spec section notes go to (chosen with P); None = the context section."""
         self.last_chat_pane: Pane = "explore"
         """The chat pane that model keys act on when the Spec pane has focus."""
 
@@ -247,16 +295,13 @@ class MainScreen(Screen[None]):
         self._refresh_title()
 
     async def action_send_spec(self) -> None:
-        """Send the spec, exactly as written, to the Implement pane's model."""
-        text = self.spec.text
+        """Review the exact payload, then send the spec to the Implement pane's model."""
+        await self.review_and_send(self.spec.text)
+
+    async def review_and_send(self, text: str, *, resent_from: int | None = None) -> None:
+        """Show the send review for `text`; on confirm, snapshot it as a version and send it."""
         if not text.strip():
             self.notify("The spec is empty: write the task first.", severity="warning")
-            return
-        if text == new_spec():
-            self.notify(
-                "The spec is still the blank template: press F2 and write the task first.",
-                severity="warning",
-            )
             return
         implement = self.chat("implement")
         if implement.is_streaming:
@@ -264,9 +309,54 @@ class MainScreen(Screen[None]):
                 "Implement is still answering: Escape in that pane stops it.", severity="warning"
             )
             return
-        self.spec.save()
-        await implement.send(text, kind="spec")
-        self.notify(f"Spec sent to {implement.model.name}")
+        model = implement.model
+        payload = build_payload(model.name, implement.system_prompt, text)
+        window = await self._context_window(model)
+        explore_texts = [m.content for m in self.chat("explore").messages if m.role != "error"]
+        warnings = readiness_checks(
+            text, payload, context_window=window, explore_texts=explore_texts
+        )
+        tok_per_s = measured_tok_per_s(implement.messages, model.name)
+        cost = estimate_cost(
+            model.name, payload.total_tokens, TYPICAL_REPLY_TOKENS, self.settings.models
+        )
+        estimate = SendEstimate(
+            model=model.name,
+            tier=model.tier or model.provider,
+            context_window=window,
+            tok_per_s=tok_per_s,
+            seconds=estimate_seconds(TYPICAL_REPLY_TOKENS, tok_per_s),
+            cost_usd=cost,
+            version=(self.session.versions.latest() or 0) + 1,
+        )
+
+        async def decided(send: bool | None) -> None:
+            if not send:
+                return
+            if text == self.spec.text:
+                self.spec.save()
+            try:
+                version = self.session.versions.save(text)
+            except OSError as error:
+                self.notify(f"Could not save the spec version: {error}", severity="error")
+                return
+            note = f"re-send of v{resent_from}" if resent_from else None
+            if await implement.send(text, kind="spec", spec_version=version, note=note):
+                self.notify(f"Spec v{version} sent to {model.name}")
+
+        await self.app.push_screen(SendReviewModal(payload, estimate, warnings), decided)
+
+    async def _context_window(self, model: ModelRef) -> int | None:
+        """From the config, else (Ollama) from /api/show; None when unknown."""
+        configured = self.settings.model_info(model.name).context_window
+        if configured or model.provider != "ollama":
+            return configured
+        try:
+            shown = await asyncio.wait_for(self.router.ollama.show(model.name), 3.0)
+        except (ProviderError, TimeoutError):
+            return None
+        window = shown.get("context_length")
+        return window if isinstance(window, int) else None
 
     def action_cycle_model(self) -> None:
         """Switch the chat pane to the next model of its tier list."""
@@ -283,6 +373,65 @@ class MainScreen(Screen[None]):
         from workbench.commands import ModelCommands
 
         self.app.push_screen(ModelCommands.palette(self.target_chat().label))
+
+    async def action_goto_source(self) -> None:
+        """Jump from the promoted note under the spec cursor to its message, highlighted."""
+        editor = self.spec.editor
+        found = source_at(editor.text, editor.cursor_location[0])
+        if found is None:
+            self.notify(
+                "Put the spec cursor on a promoted note (a quoted block) to jump to its message."
+            )
+            return
+        pane_name, message_id = found
+        pane = next((p for p in CHAT_PANES if p == pane_name), None)
+        view = await self.chat(pane).reveal(message_id) if pane is not None else None
+        if view is None:
+            self.notify("That message is not in this session's transcripts.", severity="warning")
+            return
+        if self.has_class("-zoomed"):
+            self._zoom(view.pane)
+        view.focus()
+        view.scroll_visible(animate=False)
+        view.flash()
+
+    def action_outline(self) -> None:
+        """Show the spec's sections with how full each is; Enter moves the cursor there."""
+
+        def chosen(section: Section | None) -> None:
+            if section is not None:
+                self.spec.editor.focus()
+                self.spec.editor.move_cursor((section.line, 0), center=True)
+
+        self.app.push_screen(SectionPickerModal(self.spec.text, title="Spec outline"), chosen)
+
+    async def action_critique(self) -> None:
+        """Ask the Explore model to review the spec; the critique arrives as an Explore reply."""
+        text = self.spec.text
+        if not text.strip() or is_blank_template(text):
+            self.notify("Write the spec first: there is nothing to critique yet.")
+            return
+        explore = self.chat("explore")
+        if explore.is_streaming:
+            self.notify("Explore is still answering: Escape in that pane stops it.")
+            return
+        self.spec.save()
+        await explore.send(critique_request(text), kind="critique")
+
+    def copy_payload(self) -> None:
+        """Copy exactly what sending the spec now would give the Implement model."""
+        implement = self.chat("implement")
+        payload = build_payload(implement.model.name, implement.system_prompt, self.spec.text)
+        copy_text(self.app, payload_text(payload), "the payload")
+
+    def action_versions(self) -> None:
+        """Show the diff between the spec and the last version sent; r re-sends a version."""
+
+        async def chosen(version: int | None) -> None:
+            if version is not None:
+                await self.review_and_send(self.session.versions.read(version), resent_from=version)
+
+        self.app.push_screen(VersionsModal(self.session.versions, self.spec.text), chosen)
 
     def action_save_spec(self) -> None:
         """Write the spec to disk now."""
@@ -315,27 +464,49 @@ class MainScreen(Screen[None]):
 
     @on(MessageView.PromoteRequested)
     def _promote(self, event: MessageView.PromoteRequested) -> None:
-        message = event.view.message
+        view = event.view
+        message = view.message
         if message.role == "error":
             self.notify("Problem messages are not promoted.", severity="warning")
             return
         if message.kind == "spec":
             self.notify("That is the spec as it was sent: it is already in the Spec pane.")
             return
-        if event.view.promoted:
-            self.notify("Already in the spec (see its context section).")
-            return
         if message.status == "streaming":
             self.notify(
                 "Wait for the reply to finish (or stop it with Escape).", severity="warning"
             )
             return
+        text, what = view.selected_source()
+        if view.promoted and what == "the message":
+            self.notify("Already in the spec: pick a block (b) or select text to add a part.")
+            return
+        if not event.choose_section:
+            self._promote_into(view, text, what, self.promote_section)
+            return
+
+        def chosen(section: Section | None) -> None:
+            if section is not None:
+                self.promote_section = section.title
+                self._promote_into(view, text, what, section.title)
+
+        default = self.promote_section or self._context_title()
+        picker = SectionPickerModal(self.spec.text, title=f"Promote {what} to…", default=default)
+        self.app.push_screen(picker, chosen)
+
+    def _context_title(self) -> str | None:
+        context = find_context_section(parse_sections(self.spec.text))
+        return context.title if context else None
+
+    def _promote_into(self, view: MessageView, text: str, what: str, section: str | None) -> None:
+        message = view.message
         self.spec.promote(
-            message.content, pane=event.view.pane, message_id=message.id, model=message.model
+            text, pane=view.pane, message_id=message.id, model=message.model, section=section
         )
-        event.view.mark_promoted()
-        self.chat(event.view.pane).promoted_ids.add(message.id)  # type: ignore[arg-type]
-        self.notify("Promoted into the spec's context section")
+        view.mark_promoted()
+        self.chat(view.pane).promoted_ids.add(message.id)  # type: ignore[arg-type]
+        where = section if section in {s.title for s in parse_sections(self.spec.text)} else None
+        self.notify(f"Promoted {what} into “{where or self._context_title() or 'Context'}”")
 
     async def save_all(self, reason: str = "Stopped when workbench closed") -> bool:
         """Save the spec and unsent input first, then stop replies (keeping their text).

@@ -34,6 +34,8 @@ class Message:
     """Why the message is interrupted or failed, shown under it."""
     kind: str | None = None
     """`"spec"` for the user turn of the Implement pane that carries the exact spec text sent."""
+    spec_version: int | None = None
+    """For Implement replies and spec turns: the spec version sent or answered (`versions/`)."""
 
 
 @dataclass

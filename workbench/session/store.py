@@ -18,13 +18,16 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from workbench import paths
 from workbench.config import display_path
 from workbench.session.model import ModelChoice, Pane, SessionMeta
 from workbench.session.transcript import Transcript, new_id, now_iso
 from workbench.spec.sections import spec_title
+
+if TYPE_CHECKING:
+    from workbench.spec.versions import SpecVersions
 
 META_VERSION = 1
 MARKDOWN_SUFFIXES = (".md", ".markdown", ".txt")
@@ -137,6 +140,13 @@ class Session:
     def spec_path(self) -> Path:
         """The spec file: the external file edited in place, or the session's own context.md."""
         return Path(self.meta.spec_path) if self.meta.spec_path else self.folder / "context.md"
+
+    @property
+    def versions(self) -> SpecVersions:
+        """The numbered snapshots of the spec taken at each send (`versions/v001.md`, ...)."""
+        from workbench.spec.versions import SpecVersions  # it imports this module
+
+        return SpecVersions(self.folder)
 
     def transcript(self, pane: Pane) -> Transcript:
         """The transcript of the "explore" or "implement" pane."""

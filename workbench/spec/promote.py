@@ -36,12 +36,25 @@ def quote_note(note: str) -> list[str]:
     return [f"> {line}" if line.strip() else ">" for line in lines]
 
 
-def promote(spec: str, note: str, *, pane: str, message_id: str, model: str | None = None) -> str:
-    """Return the spec with `note` quoted at the end of its context section (made if missing)."""
+def promote(
+    spec: str,
+    note: str,
+    *,
+    pane: str,
+    message_id: str,
+    model: str | None = None,
+    section: str | None = None,
+) -> str:
+    """Return the spec with `note` quoted at the end of a section.
+
+    The section is the one titled `section` when given and present, else the context section
+    (made if missing).
+    """
     block = [provenance_marker(pane, message_id, model), *quote_note(note)]
     lines = split_lines(spec)
     sections = parse_sections(spec)
-    context = find_context_section(sections)
+    chosen = next((s for s in sections if section is not None and s.title == section), None)
+    context = chosen or find_context_section(sections)
     if context is not None:
         before = lines[: _last_content(lines, context.line, context.end_line) + 1]
         after = lines[context.end_line :]
@@ -61,6 +74,21 @@ def promote(spec: str, note: str, *, pane: str, message_id: str, model: str | No
     new = [*before, *([""] if before else []), *block, *([""] if after else []), *after]
     newline = "\r\n" if "\r\n" in spec else "\n"
     return newline.join(new) + newline
+
+
+def source_at(spec: str, line: int) -> tuple[str, str] | None:
+    """(pane, message id) of the promoted note that `line` (0-based) belongs to, if any."""
+    lines = split_lines(spec)
+    if not 0 <= line < len(lines):
+        return None
+    for index in range(line, -1, -1):
+        if match := _MARKER.match(lines[index]):
+            return match.group(1), match.group(2)
+        if index != line and not lines[index].startswith(">"):
+            return None  # left the quoted note without meeting its marker
+        if index == line and not (lines[index].startswith(">") or _MARKER.match(lines[index])):
+            return None
+    return None
 
 
 def promoted_ids(spec: str) -> set[str]:

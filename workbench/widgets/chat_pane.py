@@ -184,6 +184,18 @@ class ChatPane(Vertical):
                 page[0].focus()
             await earlier.remove()
 
+    async def reveal(self, message_id: str) -> MessageView | None:
+        """The view of a message, showing earlier pages until it is mounted; None if unknown."""
+        if not any(m.id == message_id for m in self.messages):
+            return None
+        while True:
+            for view in self.views():
+                if view.message.id == message_id:
+                    return view
+            if not self._first_mounted:
+                return None
+            await self.show_earlier()
+
     def views(self) -> list[MessageView]:
         """The message widgets, in order."""
         return list(self.query(MessageView))
@@ -199,9 +211,24 @@ class ChatPane(Vertical):
         if await self.send(event.text):
             event.chat_input.clear()
 
-    async def send(self, text: str, *, kind: str | None = None) -> bool:
+    async def send(
+        self,
+        text: str,
+        *,
+        kind: str | None = None,
+        spec_version: int | None = None,
+        note: str | None = None,
+    ) -> bool:
         """Add a user turn (saved first) and stream the reply; False if it could not be saved."""
-        message = Message(id=new_id(), role="user", content=text, created=now_iso(), kind=kind)
+        message = Message(
+            id=new_id(),
+            role="user",
+            content=text,
+            created=now_iso(),
+            kind=kind,
+            spec_version=spec_version,
+            note=note,
+        )
         if not self._persist(message):
             return False  # the text stays in the input (or the spec): nothing is lost
         await self._show(message)
@@ -260,6 +287,7 @@ class ChatPane(Vertical):
             model=model.name,
             status="streaming",
             created=now_iso(),
+            spec_version=self._answered_version(),
         )
         view = MessageView(reply, self.pane)
         await self.message_list.mount(view)
@@ -300,6 +328,11 @@ class ChatPane(Vertical):
             reply.note = "Cut short: the part that arrived is kept."
         self._keep(reply, streamer)
         await self._show_result(reply, view, streamer, error)
+
+    def _answered_version(self) -> int | None:
+        """The spec version the next reply answers: that of the last spec sent (Implement)."""
+        sent = [m for m in self.messages if m.kind == "spec"]
+        return sent[-1].spec_version if sent else None
 
     def _keep(self, reply: Message, streamer: ReplyStreamer) -> None:
         """Save the finished reply at once, before anything else can be awaited or cancelled."""

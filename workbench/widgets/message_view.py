@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import textwrap
+
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
+from textual.css.query import NoMatches
 from textual.message import Message as TextualMessage
 from textual.widgets import Markdown, Static
+from textual.widgets.markdown import MarkdownBlock, MarkdownFence
 
+from workbench.clipboard import copy_text
+from workbench.markdown_source import code_blocks, source_lines
 from workbench.session.model import Message
 
 _STATUS_LABELS = {"streaming": " · streaming…", "interrupted": " · interrupted", "error": ""}
@@ -18,13 +24,17 @@ _STATUS_LABELS = {"streaming": " · streaming…", "interrupted": " · interrupt
 def header_text(message: Message, pane: str) -> str:
     """The plain-text header shown above a message."""
     if message.role == "user":
-        who = "Spec sent" if message.kind == "spec" else "You"
+        who = {"spec": "Spec sent", "critique": "Critique requested"}.get(message.kind or "", "You")
+        if message.kind == "spec" and message.spec_version:
+            who = f"Spec v{message.spec_version} sent"
     elif message.role == "error":
         who = "⚠ Problem"
     else:
         who = message.model or "assistant"
     status = _STATUS_LABELS.get(message.status, "")
     tokens = ""
+    if message.role == "assistant" and message.spec_version:
+        who += f" · answers v{message.spec_version}"
     if message.role == "assistant" and message.status == "done" and message.output_tokens:
         tokens = f" · {message.output_tokens} tokens"
         if message.duration_s:
@@ -59,10 +69,12 @@ class MessageView(Vertical, can_focus=True):
         & > .message-header.-error { color: $error; text-style: bold; }
         & > .message-header.-interrupted { color: $warning; }
         & > .message-header.-promoted { text-style: italic; }
+        & > .message-header.-flash { background: $accent; color: $background; }
         & > Markdown { padding: 0 1 0 1; margin: 0; background: transparent; layout: stream; }
         & > .message-text { padding: 0 1 1 1; }
         /* Long code lines scroll sideways instead of being cut off without a sign. */
         & MarkdownFence { overflow-x: auto; scrollbar-size-horizontal: 1; }
+        & MarkdownFence.-picked { outline-left: thick $accent; }
         & > .message-note { color: $warning; padding: 0 0 0 1; }
         &.-error { border-left: outer $error; }
         &:focus { border-left: outer $primary; background: $primary 10%; }
@@ -70,19 +82,34 @@ class MessageView(Vertical, can_focus=True):
     """
 
     BINDINGS = [
-        Binding("p", "promote", "Promote", tooltip="Append this message to the spec's context"),
+        Binding(
+            "p",
+            "promote",
+            "Promote",
+            tooltip="Append this message (or the picked block, or the selection) to the spec",
+        ),
+        Binding(
+            "P",
+            "promote_to",
+            "Promote to…",
+            tooltip="Choose the spec section the message goes to, then promote it",
+        ),
+        Binding("b", "next_block", "Block", tooltip="Pick the next code block of this message"),
+        Binding("c", "copy", "Copy", tooltip="Copy the message (or the picked block) as markdown"),
         Binding("up,k", "focus_neighbour(-1)", "Previous", show=False),
         Binding("down,j", "focus_neighbour(1)", "Next", show=False),
         Binding("i", "focus_input", "Type", show=False),
     ]
 
     class PromoteRequested(TextualMessage):
-        """The user asked to promote this message into the spec."""
+        """The user asked to promote (part of) this message into the spec."""
 
-        def __init__(self, view: MessageView) -> None:
+        def __init__(self, view: MessageView, *, choose_section: bool = False) -> None:
             super().__init__()
             self.view = view
             """The message view to promote."""
+            self.choose_section = choose_section
+            """True to ask which spec section the note goes to."""
 
     class Navigate(TextualMessage):
         """Move focus to the previous (-1) or next (+1) message, or to the input."""
@@ -100,16 +127,27 @@ class MessageView(Vertical, can_focus=True):
 
         self.promoted = promoted
         """True once this message has been promoted into the spec."""
+        self.block_index: int | None = None
+        """The code block picked with `b` (promote and copy take it instead of the message)."""
 
     def _header(self) -> Content:
         text = header_text(self.message, self.pane)
-        return Content(text + " · ✓ in spec" if self.promoted else text)
+        if self.promoted:
+            text += " · ✓ in spec"
+        if self.block_index is not None:
+            count = len(code_blocks(self.message.content))
+            text += f" · block {self.block_index + 1}/{count} picked (b: next, p/c: use it)"
+        return Content(text)
 
     def compose(self) -> ComposeResult:
         promoted = " -promoted" if self.promoted else ""
         yield Static(self._header(), classes=f"message-header -{self.message.role}{promoted}")
         if self.message.kind == "spec":
             yield Markdown(spec_summary(self.message.content), open_links=False)
+        elif self.message.kind == "critique":
+            yield Static(
+                Content("Review the spec against this exploration."), classes="message-text"
+            )
         elif self.message.role == "user":
             # What the user typed is shown as typed: line breaks and indentation kept.
             yield Static(Content(self.message.content), classes="message-text")
@@ -135,6 +173,12 @@ class MessageView(Vertical, can_focus=True):
         note.update(Content(message.note or ""))
         note.display = bool(message.note)
 
+    def flash(self) -> None:
+        """Highlight the header for a moment (after a jump from the spec)."""
+        header = self.query_one(".message-header", Static)
+        header.add_class("-flash")
+        self.set_timer(1.5, lambda: header.remove_class("-flash"))
+
     def mark_promoted(self) -> None:
         """Show that this message has been promoted into the spec."""
         self.promoted = True
@@ -142,8 +186,70 @@ class MessageView(Vertical, can_focus=True):
         header.add_class("-promoted")
         header.update(self._header())
 
+    def selected_source(self) -> tuple[str, str]:
+        """What promote and copy take, as markdown source, and what to call it.
+
+        A mouse selection inside the message wins (the source lines of the selected blocks),
+        then a block picked with `b`, then the whole message.
+        """
+        content = self.message.content
+        selected = self._selected_lines()
+        if selected is not None:
+            return source_lines(content, *selected), "the selection"
+        blocks = code_blocks(content)
+        if self.block_index is not None and self.block_index < len(blocks):
+            block = textwrap.dedent(source_lines(content, *blocks[self.block_index]))
+            return block, f"code block {self.block_index + 1}"
+        return content, "the message"
+
+    def _selected_lines(self) -> tuple[int, int] | None:
+        if self.message.role == "user" or self.message.kind == "spec":
+            return None
+        try:
+            markdown = self.markdown
+        except NoMatches:
+            return None
+        ranges = []
+        for widget in self.screen.selections:
+            # The selected widget may be a block or a part of one (a fence's code label).
+            node = widget
+            while node is not None and not isinstance(node, MarkdownBlock):
+                node = node.parent  # type: ignore[assignment]
+            if node is not None and markdown in node.ancestors:
+                ranges.append(node.source_range)
+        if not ranges:
+            return None
+        return min(start for start, _ in ranges), max(end for _, end in ranges)
+
     def action_promote(self) -> None:
         self.post_message(self.PromoteRequested(self))
+
+    def action_promote_to(self) -> None:
+        self.post_message(self.PromoteRequested(self, choose_section=True))
+
+    def action_next_block(self) -> None:
+        """Pick the next code block (after the last one, none: the whole message again)."""
+        blocks = code_blocks(self.message.content)
+        if not blocks or self.message.role != "assistant":
+            self.notify("This message has no code blocks.")
+            return
+        if self.block_index is None:
+            self.block_index = 0
+        elif self.block_index + 1 < len(blocks):
+            self.block_index += 1
+        else:
+            self.block_index = None
+        fences = list(self.markdown.query(MarkdownFence))
+        for index, fence in enumerate(fences):
+            fence.set_class(index == self.block_index, "-picked")
+        if self.block_index is not None and self.block_index < len(fences):
+            fences[self.block_index].scroll_visible()
+        self.query_one(".message-header", Static).update(self._header())
+
+    def action_copy(self) -> None:
+        """Copy the message, the picked block or the selection, as markdown."""
+        text, what = self.selected_source()
+        copy_text(self.app, text, what)
 
     def action_focus_neighbour(self, step: int) -> None:
         self.post_message(self.Navigate(self, step))

@@ -211,8 +211,18 @@ class SpecPane(Vertical):
         if self.save():
             self.notify(f"Saved {self.session.spec_path.name}")
 
-    def promote(self, note: str, *, pane: str, message_id: str, model: str | None) -> None:
-        """Append a note to the spec's context section and save at once."""
-        new_text = promote(self.text, note, pane=pane, message_id=message_id, model=model)
+    def promote(
+        self,
+        note: str,
+        *,
+        pane: str,
+        message_id: str,
+        model: str | None,
+        section: str | None = None,
+    ) -> None:
+        """Append a note to a section (default: the context section) and save at once."""
+        new_text = promote(
+            self.text, note, pane=pane, message_id=message_id, model=model, section=section
+        )
         replace_changed_region(self.editor, new_text)
         self.save()
