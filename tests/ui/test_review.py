@@ -134,6 +134,11 @@ async def test_shift_p_chooses_the_section_and_the_choice_is_remembered(
         await pilot.press("up", "p")
         tail = app.session.spec_path.read_text().split("## Constraints")[1]
         assert "> first note" in tail and "> second note" in tail
+    # Remembered with the session.
+    from workbench.session.store import SessionStore
+
+    reopened = SessionStore().open(app.session.meta.id, readonly=True)
+    assert reopened.meta.promote_section == "Constraints"
 
 
 async def test_promote_from_implement_and_jump_back_to_the_source(ollama: FakeOllama) -> None:

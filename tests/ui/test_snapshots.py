@@ -217,3 +217,48 @@ def test_explore_zoomed(snap_compare, fake_ollama: FakeOllama) -> None:
 
     app = make_test_app(make_settings(fake_ollama.url), session=stored_session(implement=False))
     assert snap_compare(app, run_before=then_steady(zoom), terminal_size=SIZE)
+
+
+def test_send_review(snap_compare, ollama: FakeOllama) -> None:
+    """ctrl+r: the exact payload, its size, the target model and the readiness warnings."""
+    from workbench.screens.send_review import SendReviewModal
+
+    async def review(pilot: Pilot[None]) -> None:
+        await pilot.press("ctrl+r")
+        await wait_until(pilot, lambda: isinstance(pilot.app.screen, SendReviewModal))
+
+    spec = new_spec("Make the session TTL configurable").replace(
+        "## What I want\n", "## What I want\n\nRead the TTL from settings.\n"
+    )
+    app = make_test_app(make_settings(ollama.url), project=PROJECT, spec=spec)
+    assert snap_compare(app, run_before=then_steady(review), terminal_size=SIZE)
+
+
+def test_section_picker(snap_compare, fake_ollama: FakeOllama) -> None:
+    """P on a message: the spec's sections with how full they are, the context one first."""
+    from workbench.screens.section_picker import SectionPickerModal
+
+    async def pick(pilot: Pilot[None]) -> None:
+        await pilot.press("up", "P")
+        await wait_until(pilot, lambda: isinstance(pilot.app.screen, SectionPickerModal))
+
+    app = make_test_app(make_settings(fake_ollama.url), session=stored_session(implement=False))
+    assert snap_compare(app, run_before=then_steady(pick), terminal_size=SIZE)
+
+
+def test_version_diff(snap_compare, fake_ollama: FakeOllama) -> None:
+    """F5: what changed in the spec since the version last sent."""
+    from workbench.screens.versions import VersionsModal
+
+    session = stored_session(implement=True)
+    sent = session.read_spec()
+    session.versions.save(sent)
+    session.write_spec(sent.replace("Read the TTL from settings.", "Read AUTH_TTL from settings."))
+
+    async def diff(pilot: Pilot[None]) -> None:
+        await pilot.press("f5")
+        await wait_until(pilot, lambda: isinstance(pilot.app.screen, VersionsModal))
+        await pilot.pause()
+
+    app = make_test_app(make_settings(fake_ollama.url), session=session)
+    assert snap_compare(app, run_before=then_steady(diff), terminal_size=SIZE)

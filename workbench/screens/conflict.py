@@ -52,8 +52,8 @@ class SpecConflictModal(ModalScreen[Choice]):
                 classes="conflict-text",
             )
             with Horizontal():
-                yield Button("Keep mine [m]", id="mine", variant="warning")
-                yield Button("Load the file's [f]", id="theirs", variant="primary")
+                yield Button(Content("Keep mine (m)"), id="mine", variant="warning")
+                yield Button(Content("Load the file's (f)"), id="theirs", variant="primary")
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         self.dismiss("mine" if event.button.id == "mine" else "theirs")

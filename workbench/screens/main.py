@@ -152,7 +152,7 @@ class MainScreen(Screen[None]):
         self.settings = settings
         self.router = router
         self._painted_pane: str | None = None
-        self.promote_section: str | None = None
+        self.promote_section: str | None = session.meta.promote_section
         """The spec section notes go to (chosen with P); None = the context section."""
         self.last_chat_pane: Pane = "explore"
         """The chat pane that model keys act on when the Spec pane has focus."""
@@ -488,6 +488,11 @@ class MainScreen(Screen[None]):
         def chosen(section: Section | None) -> None:
             if section is not None:
                 self.promote_section = section.title
+                self.session.meta.promote_section = section.title
+                try:
+                    self.session.save_meta()
+                except OSError as error:
+                    self.notify(f"Could not remember the section: {error}", severity="warning")
                 self._promote_into(view, text, what, section.title)
 
         default = self.promote_section or self._context_title()

@@ -73,7 +73,7 @@ class SendReviewModal(ModalScreen[bool]):
         & #payload { height: 1fr; border: round $border-blurred; margin: 1 0 0 0; }
         & .part-header { color: $accent; text-style: bold; margin: 1 0 0 0; }
         & .part-text { padding: 0 1; }
-        & Horizontal { height: auto; align-horizontal: right; }
+        & #review-buttons { height: auto; width: 100%; align-horizontal: right; }
         & Button { margin: 0 0 0 1; }
     }
     """
@@ -112,10 +112,10 @@ class SendReviewModal(ModalScreen[bool]):
                     header = f"{part.name} · ~{part.tokens:,} tokens"
                     yield Static(Content(header), classes="part-header")
                     yield Static(Content(part.text), classes="part-text")
-            with Horizontal():
-                yield Button("Copy payload [c]", id="copy")
-                yield Button("Back to editing [esc]", id="back")
-                yield Button("Send [enter]", id="send", variant="primary")
+            with Horizontal(id="review-buttons"):
+                yield Button(Content("Copy payload (c)"), id="copy")
+                yield Button(Content("Back (esc)"), id="back")
+                yield Button(Content("Send (enter)"), id="send", variant="primary")
 
     def on_mount(self) -> None:
         self.query_one("#send", Button).focus()

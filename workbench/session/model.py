@@ -60,6 +60,8 @@ class SessionMeta:
     """Absolute path of an external context.md edited in place; None = the session's own."""
     models: dict[str, ModelChoice] = field(default_factory=dict)
     """Pane name ("explore" / "implement") -> chosen model."""
+    promote_section: str | None = None
+    """The spec section notes are promoted to (chosen with P); None = the context section."""
     drafts: dict[str, str] = field(default_factory=dict)
     """Pane name -> text typed in its input but not sent, kept across quit and reopen."""
     version: int = 1

@@ -108,6 +108,9 @@ def read_meta(folder: Path) -> SessionMeta:
             spec_path=spec if isinstance(spec, str) else None,
             models=models,
             drafts=drafts,
+            promote_section=section
+            if isinstance(section := data.get("promote_section"), str)
+            else None,
             version=META_VERSION,
         )
     except FileNotFoundError:
