@@ -246,3 +246,23 @@ async def test_outline_shows_fill_and_jumps(ollama: FakeOllama) -> None:
         await pilot.pause()
         assert app.focused is screen.spec.editor
         assert screen.spec.editor.cursor_location == (SPEC.splitlines().index("## What I want"), 0)
+
+
+async def test_s_selects_part_of_the_source_from_the_keyboard(ollama: FakeOllama) -> None:
+    from workbench.screens.source_select import SourceSelectModal
+
+    ollama.reply = REPLY
+    app = make_test_app(make_settings(ollama.url), spec=SPEC)
+    async with app.run_test(size=(160, 48)) as pilot:
+        screen = main_screen(app)
+        await ask_and_focus_reply(pilot, screen)
+        await pilot.press("s")
+        await wait_until(pilot, lambda: isinstance(app.screen, SourceSelectModal))
+        # The cursor starts at the top: select the first line and the opening fence.
+        await pilot.press("shift+down", "shift+down", "shift+down")
+        assert app.screen.selected == "Two helpers matter:\n\n```python\n"
+        await pilot.press("p")
+        await pilot.pause()
+        context = app.session.spec_path.read_text().split("## What I want")[0]
+        assert "> Two helpers matter:\n>\n> ```python" in context
+        assert "def login" not in context

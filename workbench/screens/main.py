@@ -20,6 +20,7 @@ from workbench.providers.base import ProviderError
 from workbench.providers.router import ProviderRouter
 from workbench.screens.section_picker import SectionPickerModal
 from workbench.screens.send_review import SendEstimate, SendReviewModal, payload_text
+from workbench.screens.source_select import SourceSelectModal
 from workbench.screens.versions import VersionsModal
 from workbench.session.model import ModelChoice, Pane
 from workbench.session.store import Session
@@ -476,6 +477,14 @@ class MainScreen(Screen[None]):
             self.notify(
                 "Wait for the reply to finish (or stop it with Escape).", severity="warning"
             )
+            return
+        if event.select:
+
+            def selected(text: str | None) -> None:
+                if text:
+                    self._promote_into(view, text, "the selection", self.promote_section)
+
+            self.app.push_screen(SourceSelectModal(message.content), selected)
             return
         text, what = view.selected_source()
         if view.promoted and what == "the message":

@@ -95,6 +95,12 @@ class MessageView(Vertical, can_focus=True):
             tooltip="Choose the spec section the message goes to, then promote it",
         ),
         Binding("b", "next_block", "Block", tooltip="Pick the next code block of this message"),
+        Binding(
+            "s",
+            "select_source",
+            "Select",
+            tooltip="Open the message's markdown source to select part of it from the keyboard",
+        ),
         Binding("c", "copy", "Copy", tooltip="Copy the message (or the picked block) as markdown"),
         Binding("up,k", "focus_neighbour(-1)", "Previous", show=False),
         Binding("down,j", "focus_neighbour(1)", "Next", show=False),
@@ -104,12 +110,16 @@ class MessageView(Vertical, can_focus=True):
     class PromoteRequested(TextualMessage):
         """The user asked to promote (part of) this message into the spec."""
 
-        def __init__(self, view: MessageView, *, choose_section: bool = False) -> None:
+        def __init__(
+            self, view: MessageView, *, choose_section: bool = False, select: bool = False
+        ) -> None:
             super().__init__()
             self.view = view
             """The message view to promote."""
             self.choose_section = choose_section
             """True to ask which spec section the note goes to."""
+            self.select = select
+            """True to let the user select part of the source first."""
 
     class Navigate(TextualMessage):
         """Move focus to the previous (-1) or next (+1) message, or to the input."""
@@ -223,6 +233,11 @@ class MessageView(Vertical, can_focus=True):
 
     def action_promote(self) -> None:
         self.post_message(self.PromoteRequested(self))
+
+    def action_select_source(self) -> None:
+        if self.message.role == "error" or self.message.kind == "spec":
+            return
+        self.post_message(self.PromoteRequested(self, select=True))
 
     def action_promote_to(self) -> None:
         self.post_message(self.PromoteRequested(self, choose_section=True))
