@@ -221,7 +221,7 @@ def test_importing_the_providers_loads_neither_sdk_nor_textual() -> None:
 
 
 async def test_stall_mid_stream_is_a_timeout(fake_anthropic: FakeAnthropic) -> None:
-    fake_anthropic.tokens_per_s = 2  # the second delta comes long after the read timeout
+    fake_anthropic.tokens_per_s = 0.5  # the second delta comes 2 s later, long after the timeout
     deltas, error = await failure(make(fake_anthropic.url, timeout_s=0.2))
     assert deltas == fake_anthropic.chunks()[:1]
     assert error.kind is ErrorKind.TIMEOUT

@@ -224,7 +224,7 @@ async def test_aclose_closes_the_stream(fake_ollama: FakeOllama, provider: Ollam
 
 
 async def test_stall_mid_stream_is_a_timeout(fake_ollama: FakeOllama) -> None:
-    fake_ollama.tokens_per_s = 2  # the second chunk comes long after the read timeout
+    fake_ollama.tokens_per_s = 0.5  # the second chunk comes 2 s later, long after the timeout
     prov = OllamaProvider(fake_ollama.url, timeout_s=0.2, connect_timeout_s=2)
     deltas, _, error = await collect(prov.stream_chat(MODEL, HELLO))
     assert deltas == fake_ollama.chunks_for(MODEL)[:1]
