@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 from textual import on
@@ -16,21 +15,17 @@ from textual.widgets import Footer, Static
 
 from workbench.clipboard import copy_text
 from workbench.config import ModelRef, Settings, models_for_pane, tier_of
-from workbench.providers.base import ProviderError
 from workbench.providers.router import ProviderRouter
 from workbench.screens.section_picker import SectionPickerModal
-from workbench.screens.send_review import SendEstimate, SendReviewModal, payload_text
+from workbench.screens.send_flow import context_window, send_estimate
+from workbench.screens.send_review import SendReviewModal, payload_text
 from workbench.screens.source_select import SourceSelectModal
 from workbench.screens.versions import VersionsModal
 from workbench.session.model import ModelChoice, Pane
 from workbench.session.store import Session
 from workbench.spec.critique import critique_request
 from workbench.spec.payload import (
-    TYPICAL_REPLY_TOKENS,
     build_payload,
-    estimate_cost,
-    estimate_seconds,
-    measured_tok_per_s,
     readiness_checks,
 )
 from workbench.spec.promote import promoted_ids, source_at
@@ -56,6 +51,11 @@ def initial_model(settings: Settings, session: Session, pane: Pane) -> ModelRef:
         tier = tier_of(settings, choice.provider, choice.name) or default_tier
         return ModelRef(choice.provider, choice.name, tier)
     return candidates[0]
+
+
+def as_chat_pane(name: str | None) -> Pane | None:
+    """`name` as a chat pane name, or None for the Spec pane or anything else."""
+    return next((pane for pane in CHAT_PANES if pane == name), None)
 
 
 def short_path(path: str) -> str:
@@ -261,7 +261,7 @@ class MainScreen(Screen[None]):
     def target_chat(self) -> ChatPane:
         """The chat pane that model actions apply to: the focused one, else the last one used."""
         focused = self.focused_pane_id()
-        chat_pane = next((name for name in CHAT_PANES if name == focused), None)
+        chat_pane = as_chat_pane(focused)
         if chat_pane is not None:
             self.last_chat_pane = chat_pane
         return self.chat(self.last_chat_pane)
@@ -270,7 +270,7 @@ class MainScreen(Screen[None]):
 
     def action_focus_pane(self, pane: str) -> None:
         """Focus the input of a chat pane, or the spec editor."""
-        chat_pane = next((name for name in CHAT_PANES if name == pane), None)
+        chat_pane = as_chat_pane(pane)
         if chat_pane is not None:
             self.chat(chat_pane).focus_input()
             self.last_chat_pane = chat_pane
@@ -312,24 +312,13 @@ class MainScreen(Screen[None]):
             return
         model = implement.model
         payload = build_payload(model.name, implement.system_prompt, text)
-        window = await self._context_window(model)
+        window = await context_window(self.settings, self.router, model)
         explore_texts = [m.content for m in self.chat("explore").messages if m.role != "error"]
         warnings = readiness_checks(
             text, payload, context_window=window, explore_texts=explore_texts
         )
-        tok_per_s = measured_tok_per_s(implement.messages, model.name)
-        cost = estimate_cost(
-            model.name, payload.total_tokens, TYPICAL_REPLY_TOKENS, self.settings.models
-        )
-        estimate = SendEstimate(
-            model=model.name,
-            tier=model.tier or model.provider,
-            context_window=window,
-            tok_per_s=tok_per_s,
-            seconds=estimate_seconds(TYPICAL_REPLY_TOKENS, tok_per_s),
-            cost_usd=cost,
-            version=(self.session.versions.latest() or 0) + 1,
-        )
+        version = (self.session.versions.latest() or 0) + 1
+        estimate = send_estimate(self.settings, model, implement.messages, payload, window, version)
 
         async def decided(send: bool | None) -> None:
             if not send:
@@ -346,18 +335,6 @@ class MainScreen(Screen[None]):
                 self.notify(f"Spec v{version} sent to {model.name}")
 
         await self.app.push_screen(SendReviewModal(payload, estimate, warnings), decided)
-
-    async def _context_window(self, model: ModelRef) -> int | None:
-        """From the config, else (Ollama) from /api/show; None when unknown."""
-        configured = self.settings.model_info(model.name).context_window
-        if configured or model.provider != "ollama":
-            return configured
-        try:
-            shown = await asyncio.wait_for(self.router.ollama.show(model.name), 3.0)
-        except (ProviderError, TimeoutError):
-            return None
-        window = shown.get("context_length")
-        return window if isinstance(window, int) else None
 
     def action_cycle_model(self) -> None:
         """Switch the chat pane to the next model of its tier list."""
@@ -385,7 +362,7 @@ class MainScreen(Screen[None]):
             )
             return
         pane_name, message_id = found
-        pane = next((p for p in CHAT_PANES if p == pane_name), None)
+        pane = as_chat_pane(pane_name)
         view = await self.chat(pane).reveal(message_id) if pane is not None else None
         if view is None:
             self.notify("That message is not in this session's transcripts.", severity="warning")
