@@ -8,24 +8,23 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
-from textual.screen import ModalScreen
 from textual.widgets import Button, Static
+
+from workbench.screens.framed_modal import FramedModal
 
 Choice = Literal["mine", "theirs"]
 
 
-class SpecConflictModal(ModalScreen[Choice]):
+class SpecConflictModal(FramedModal[Choice]):
     """Keep the editor's version (overwrite the file) or load the file's (editor kept as backup)."""
 
     DEFAULT_CSS = """
     SpecConflictModal {
-        align: center middle;
         & > Vertical {
             width: 72;
             height: auto;
             padding: 1 2;
             border: thick $warning;
-            background: $surface;
         }
         & .conflict-text { margin: 0 0 1 0; }
         & Horizontal { height: auto; align-horizontal: center; }

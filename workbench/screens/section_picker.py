@@ -8,10 +8,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
-from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
+from workbench.screens.framed_modal import FramedModal
 from workbench.spec.sections import Section, parse_sections, split_lines
 
 
@@ -44,19 +44,15 @@ def outline(spec: str) -> list[SectionInfo]:
     return infos
 
 
-class SectionPickerModal(ModalScreen[Section | None]):
+class SectionPickerModal(FramedModal[Section | None]):
     """Lists the spec's sections; Enter picks one, Escape cancels."""
 
     DEFAULT_CSS = """
     SectionPickerModal {
-        align: center middle;
         & > Vertical {
             width: 64;
             height: auto;
             max-height: 80%;
-            border: round $border;
-            background: $surface;
-            padding: 0 1;
         }
         & .picker-title { color: $text-muted; padding: 0 0 1 0; }
         & OptionList { height: auto; max-height: 24; border: none; }

@@ -8,10 +8,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
-from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
 from workbench.clipboard import copy_text
+from workbench.screens.framed_modal import FramedModal
 from workbench.spec.payload import Payload, ReadinessWarning
 
 
@@ -53,19 +53,11 @@ def payload_text(payload: Payload) -> str:
     return "\n\n".join(chunks)
 
 
-class SendReviewModal(ModalScreen[bool]):
+class SendReviewModal(FramedModal[bool]):
     """Shows exactly what the quality model will get; Enter sends, Escape goes back."""
 
     DEFAULT_CSS = """
     SendReviewModal {
-        align: center middle;
-        & > Vertical {
-            width: 90%;
-            height: 90%;
-            border: round $border;
-            background: $surface;
-            padding: 0 1;
-        }
         & .review-title { text-style: bold; }
         & .review-summary { color: $text-muted; margin: 0 0 1 0; }
         & .review-warning { color: $warning; }

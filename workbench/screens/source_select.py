@@ -6,25 +6,18 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
-from textual.screen import ModalScreen
 from textual.widgets import Static, TextArea
 
 from workbench.clipboard import copy_text
+from workbench.screens.framed_modal import FramedModal
 
 
-class SourceSelectModal(ModalScreen[str | None]):
+class SourceSelectModal(FramedModal[str | None]):
     """Select with shift+arrows (or the mouse); p promotes the selection, c copies it."""
 
     DEFAULT_CSS = """
     SourceSelectModal {
-        align: center middle;
-        & > Vertical {
-            width: 90%;
-            height: 80%;
-            border: round $border;
-            background: $surface;
-            padding: 0 1;
-        }
+        & > Vertical { height: 80%; }
         & .source-help { color: $text-muted; }
         & TextArea { height: 1fr; }
     }

@@ -6,25 +6,17 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
-from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from workbench.screens.framed_modal import FramedModal
 from workbench.spec.versions import SpecVersions, diff
 
 
-class VersionsModal(ModalScreen[int | None]):
+class VersionsModal(FramedModal[int | None]):
     """Diff of two spec versions; ←/→ pick the older one, [/] the newer, r re-sends the older."""
 
     DEFAULT_CSS = """
     VersionsModal {
-        align: center middle;
-        & > Vertical {
-            width: 90%;
-            height: 90%;
-            border: round $border;
-            background: $surface;
-            padding: 0 1;
-        }
         & .versions-title { text-style: bold; }
         & .versions-help { color: $text-muted; margin: 0 0 1 0; }
         & #diff { height: 1fr; }
