@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 from typing import Literal, Protocol
 
@@ -42,6 +43,49 @@ class Usage:
 
 
 StreamEvent = TextDelta | Usage
+
+
+@dataclass(frozen=True)
+class ModelOptions:
+    """Per-request generation options; None leaves the server's or model's default."""
+
+    temperature: float | None = None
+    num_ctx: int | None = None
+    """Context window to load the model with (Ollama's `num_ctx`)."""
+    max_tokens: int | None = None
+    """Longest reply (Ollama's `num_predict`, Anthropic's `max_tokens`)."""
+    keep_alive: str | int | None = None
+    """How long Ollama keeps the model loaded after a request: "30m", "-1" (forever), 0 seconds."""
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    """A model the Ollama server holds in memory right now (from /api/ps)."""
+
+    name: str
+    size_bytes: int | None = None
+    vram_bytes: int | None = None
+    """How much of it sits in GPU memory."""
+    expires_at: datetime | None = None
+    """When the server unloads it unless it is used again (timezone-aware)."""
+    context_length: int | None = None
+
+
+@dataclass(frozen=True)
+class PullProgress:
+    """One step of a model download, as Ollama's pull stream reports it."""
+
+    status: str
+    digest: str | None = None
+    total: int | None = None
+    completed: int | None = None
+
+    @property
+    def fraction(self) -> float | None:
+        """How much of the current layer is downloaded (0..1), when the server says."""
+        if self.total and self.completed is not None:
+            return min(1.0, self.completed / self.total)
+        return None
 
 
 class ErrorKind(StrEnum):
@@ -85,7 +129,12 @@ class ChatProvider(Protocol):
     name: Literal["ollama", "anthropic"]
 
     def stream_chat(
-        self, model: str, messages: list[ChatMessage], *, system: str | None = None
+        self,
+        model: str,
+        messages: list[ChatMessage],
+        *,
+        system: str | None = None,
+        options: ModelOptions | None = None,
     ) -> AsyncIterator[StreamEvent]:
         """Yield `TextDelta`s then exactly one `Usage`; raise `ProviderError` on failure.
 

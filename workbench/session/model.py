@@ -7,7 +7,7 @@ from typing import Literal
 
 Pane = Literal["explore", "implement"]
 MessageRole = Literal["user", "assistant", "error"]
-MessageStatus = Literal["done", "streaming", "interrupted", "error"]
+MessageStatus = Literal["done", "streaming", "interrupted", "error", "failed", "retried"]
 
 
 @dataclass
@@ -22,7 +22,9 @@ class Message:
     model: str | None = None
     """For assistant messages: the model that answered."""
     status: MessageStatus = "done"
-    """`interrupted` when cancelled or cut, or recovered after a crash."""
+    """`interrupted` when cancelled or cut, or recovered after a crash; for user turns, `failed`
+    when no reply came back (it can be retried, also after a restart) and `retried` once it has
+    been sent again as a new turn below."""
     created: str = ""
     """ISO 8601 UTC timestamp."""
     input_tokens: int | None = None

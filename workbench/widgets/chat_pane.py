@@ -163,7 +163,19 @@ class ChatPane(Vertical):
         AnthropicProvider.preload()
 
     def _view(self, message: Message) -> MessageView:
-        return MessageView(message, self.pane, promoted=message.id in self.promoted_ids)
+        return MessageView(
+            message,
+            self.pane,
+            promoted=message.id in self.promoted_ids,
+            retry_of=self._prompt_of(message) if message.role == "error" else None,
+        )
+
+    def _prompt_of(self, notice: Message) -> Message | None:
+        """The user turn a problem notice reports on (the last one before it)."""
+        index = next((i for i, m in enumerate(self.messages) if m is notice), len(self.messages))
+        before = (m for m in reversed(self.messages[:index]) if m.role != "error")
+        prompt = next(before, None)
+        return prompt if prompt is not None and prompt.role == "user" else None
 
     @on(EarlierMessages.ShowMore)
     async def show_earlier(self, event: EarlierMessages.ShowMore | None = None) -> None:
@@ -233,11 +245,14 @@ class ChatPane(Vertical):
             return False  # the text stays in the input (or the spec): nothing is lost
         await self._show(message)
         self.message_list.anchor()
+        self._start_reply(build_history(self.messages, self.pane))
+        return True
+
+    def _start_reply(self, history: list[ChatMessage]) -> None:
         self._streaming = True
         self._cancel_reason = None
-        self._stream_worker = self._stream_reply(build_history(self.messages, self.pane))
+        self._stream_worker = self._stream_reply(history)
         self.update_title()
-        return True
 
     def _persist(self, message: Message) -> bool:
         """Append a finished message to the transcript; on a disk error say so and return False."""
@@ -357,22 +372,20 @@ class ChatPane(Vertical):
         else:
             await view.remove()
             if reply.status == "interrupted" and error is None:
-                self.notify("Stopped before any reply arrived.")
+                self._mark_failed("Stopped before any reply arrived.")
+                self.notify("Stopped before any reply arrived: r on your message sends it again.")
         if error is not None:
             await self._show_error(error, had_reply=bool(reply.content))
         self.update_title()
 
     async def _show_error(self, error: ProviderError, *, had_reply: bool) -> None:
-        """Add an error message; when nothing came back, put the question back in the input."""
+        """Add a problem notice; when nothing came back, the prompt is marked failed, to retry."""
         hint = ""
-        last_user = next((m for m in reversed(self.messages) if m.role == "user"), None)
-        if not had_reply and last_user is not None and last_user.kind != "spec":
-            if not self.input.text.strip():
-                self.input.text = last_user.content
-                self.input.move_cursor(self.input.document.end)
-                hint = "\n\nYour message is back in the input: press Enter to send it again."
-        elif not had_reply and last_user is not None:
-            hint = "\n\nThe spec is unchanged: press ctrl+r to send it again."
+        if not had_reply and self._mark_failed():
+            hint = (
+                "\n\nYour message is kept above: press r on it or here to send it again, "
+                "now or after a restart."
+            )
         message = Message(
             id=new_id(),
             role="error",
@@ -382,6 +395,51 @@ class ChatPane(Vertical):
         )
         self._persist(message)
         await self._show(message)
+
+    def _mark_failed(self, note: str | None = None) -> bool:
+        """Mark the prompt just sent as failed (saved, so it can be retried after a restart)."""
+        prompt = next((m for m in reversed(self.messages) if m.role != "error"), None)
+        if prompt is None or prompt.role != "user":
+            return False
+        prompt.status, prompt.note = "failed", note
+        self._persist(prompt)  # the same id again: the newer line wins when the file is read
+        for view in self.views():
+            if view.message is prompt:
+                view.refresh_state()
+        return True
+
+    @on(MessageView.RetryRequested)
+    async def _retry_requested(self, event: MessageView.RetryRequested) -> None:
+        event.stop()
+        prompt = event.view.retry_target
+        if prompt is not None:
+            await self.retry(prompt)
+
+    async def retry(self, prompt: Message) -> bool:
+        """Send a failed prompt again: in place when nothing came after it, else as a new turn."""
+        if self.is_streaming:
+            self.notify("A reply is still arriving: Escape stops it.", severity="warning")
+            return False
+        index = next(i for i, m in enumerate(self.messages) if m is prompt)
+        if any(m.role != "error" for m in self.messages[index + 1 :]):
+            prompt.status, prompt.note = "retried", None
+            self._persist(prompt)
+            self._refresh_views()
+            return await self.send(
+                prompt.content, kind=prompt.kind, spec_version=prompt.spec_version
+            )
+        prompt.status, prompt.note = "done", None
+        if not self._persist(prompt):
+            prompt.status = "failed"
+            return False
+        self._refresh_views()
+        self.message_list.anchor()
+        self._start_reply(build_history(self.messages[: index + 1], self.pane))
+        return True
+
+    def _refresh_views(self) -> None:
+        for view in self.views():
+            view.refresh_state()
 
     @on(Worker.StateChanged)
     def _worker_finished(self, event: Worker.StateChanged) -> None:

@@ -21,12 +21,20 @@ def build_history(messages: list[Message], pane: Pane) -> list[ChatMessage]:
     for index, message in enumerate(messages):
         if message.role == "assistant" and message.content:
             history.append(ChatMessage("assistant", message.content))
-        elif message.role == "user":
-            following = messages[index + 1] if index + 1 < len(messages) else None
-            if following is not None and following.role == "error":
-                continue  # never answered: the user re-sends it
+        elif message.role == "user" and message.status not in ("failed", "retried"):
+            if _unanswered(messages, index):
+                continue  # failed before failed turns were marked: the user re-sent it
             history.append(ChatMessage("user", message.content))
     return history
+
+
+def _unanswered(messages: list[Message], index: int) -> bool:
+    """True when an error follows a user turn and no reply came after it (older transcripts)."""
+    rest = messages[index + 1 :]
+    if not rest or rest[0].role != "error":
+        return False
+    following = next((m for m in rest if m.role != "error"), None)
+    return following is None or following.role != "assistant"
 
 
 PAGE_SIZE = 20

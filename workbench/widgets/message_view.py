@@ -18,7 +18,13 @@ from workbench.clipboard import copy_text
 from workbench.markdown_source import code_blocks, source_lines
 from workbench.session.model import Message
 
-_STATUS_LABELS = {"streaming": " · streaming…", "interrupted": " · interrupted", "error": ""}
+_STATUS_LABELS = {
+    "streaming": " · streaming…",
+    "interrupted": " · interrupted",
+    "error": "",
+    "failed": " · ✗ not sent (r retries)",
+    "retried": " · sent again below",
+}
 
 
 def header_text(message: Message, pane: str) -> str:
@@ -68,6 +74,7 @@ class MessageView(Vertical, can_focus=True):
         & > .message-header.-user { color: $accent; }
         & > .message-header.-error { color: $error; text-style: bold; }
         & > .message-header.-interrupted { color: $warning; }
+        & > .message-header.-failed { color: $error; }
         & > .message-header.-promoted { text-style: italic; }
         & > .message-header.-flash { background: $accent; color: $background; }
         & > Markdown { padding: 0 1 0 1; margin: 0; background: transparent; layout: stream; }
@@ -102,6 +109,13 @@ class MessageView(Vertical, can_focus=True):
             tooltip="Open the message's markdown source to select part of it from the keyboard",
         ),
         Binding("c", "copy", "Copy", tooltip="Copy the message (or the picked block) as markdown"),
+        Binding(
+            "r",
+            "retry",
+            "Retry",
+            tooltip="Send the prompt that failed again (the server may be back)",
+            id="retry",
+        ),
         Binding("up,k", "focus_neighbour(-1)", "Previous", show=False),
         Binding("down,j", "focus_neighbour(1)", "Next", show=False),
         Binding("i", "focus_input", "Type", show=False),
@@ -121,6 +135,13 @@ class MessageView(Vertical, can_focus=True):
             self.select = select
             """True to let the user select part of the source first."""
 
+    class RetryRequested(TextualMessage):
+        """The user asked to send a failed prompt again."""
+
+        def __init__(self, view: MessageView) -> None:
+            super().__init__()
+            self.view = view
+
     class Navigate(TextualMessage):
         """Move focus to the previous (-1) or next (+1) message, or to the input."""
 
@@ -129,11 +150,20 @@ class MessageView(Vertical, can_focus=True):
             self.view = view
             self.step = step
 
-    def __init__(self, message: Message, pane: str, *, promoted: bool = False) -> None:
+    def __init__(
+        self,
+        message: Message,
+        pane: str,
+        *,
+        promoted: bool = False,
+        retry_of: Message | None = None,
+    ) -> None:
         super().__init__(classes="-error" if message.role == "error" else "")
         self.message = message
         """The transcript record shown here (content is the markdown source)."""
         self.pane = pane
+        self.retry_of = retry_of
+        """For a problem notice: the failed prompt it reports, which `r` retries from here too."""
 
         self.promoted = promoted
         """True once this message has been promoted into the spec."""
@@ -179,6 +209,8 @@ class MessageView(Vertical, can_focus=True):
         header = self.query_one(".message-header", Static)
         header.update(self._header())
         header.set_class(message.status == "interrupted", "-interrupted")
+        header.set_class(message.status == "failed", "-failed")
+        self.refresh_bindings()
         note = self.query_one(".message-note", Static)
         note.update(Content(message.note or ""))
         note.display = bool(message.note)
@@ -230,6 +262,25 @@ class MessageView(Vertical, can_focus=True):
         if not ranges:
             return None
         return min(start for start, _ in ranges), max(end for _, end in ranges)
+
+    @property
+    def retry_target(self) -> Message | None:
+        """The failed prompt `r` would send again, if any."""
+        if self.message.role == "user" and self.message.status == "failed":
+            return self.message
+        if self.retry_of is not None and self.retry_of.status == "failed":
+            return self.retry_of
+        return None
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # "Retry" is offered (and shown in the footer) only on a failed prompt or its notice.
+        if action == "retry":
+            return self.retry_target is not None
+        return True
+
+    def action_retry(self) -> None:
+        if self.retry_target is not None:
+            self.post_message(self.RetryRequested(self))
 
     def action_promote(self) -> None:
         self.post_message(self.PromoteRequested(self))
