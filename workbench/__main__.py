@@ -1,4 +1,4 @@
-"""The `workbench` command: start a session, reopen one, list sessions, show the config."""
+"""The `workbench` command: sessions, config, `doctor` (check the set-up) and `pull` (models)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from workbench.config import ConfigProblem, Settings
     from workbench.session.store import Session, SessionStore
 
 
@@ -49,6 +50,22 @@ def build_parser() -> argparse.ArgumentParser:
     export_cmd.add_argument(
         "-o", "--output", metavar="FILE", help="write to FILE instead of printing it"
     )
+    commands.add_parser(
+        "doctor",
+        help="check the config, the Ollama server, the tiers' models, the API key and the "
+        "data folder, and say how to fix what is wrong",
+    )
+    pull_cmd = commands.add_parser(
+        "pull",
+        help="download the Ollama models the tiers need (those not installed yet)",
+        description="Download Ollama models: the ones named, or tier T's, or by default those "
+        "of every Ollama tier. Installed models are skipped; Ctrl+C stops cleanly.",
+    )
+    pull_cmd.add_argument("--tier", metavar="T", help="pull the models of this tier")
+    pull_cmd.add_argument("models", nargs="*", metavar="MODEL", help="model names to pull")
+    commands.add_parser(
+        "keys", help="list the key bindings' ids and default keys (for [keys] in the config)"
+    )
     return parser
 
 
@@ -56,12 +73,26 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script and `python -m workbench`."""
     args = build_parser().parse_args(argv)
 
-    from workbench.config import ConfigProblem, load_settings
+    from workbench.config import load_settings
     from workbench.config_file import format_settings
     from workbench.session.store import SessionError, SessionStore, format_sessions
 
     settings, config_problems = load_settings()
     problems: list[ConfigProblem | str] = list(config_problems)
+
+    # Before the session store: these must work even when the data folder does not.
+    if args.command == "keys":
+        from workbench.keys import keys_help
+
+        print(keys_help(), end="")
+        return 0
+    if args.command == "doctor":
+        return doctor(settings, problems)
+    if args.command == "pull":
+        from workbench.pull import run_pull
+
+        return run_pull(settings, args.tier, args.models)
+
     store = SessionStore()
 
     if args.command == "config":
@@ -118,6 +149,21 @@ def main(argv: list[str] | None = None) -> int:
     else:
         print(f"Session saved: {session.folder}  (reopen with: workbench open {session.meta.id})")
     return 0
+
+
+def doctor(settings: Settings, problems: list[ConfigProblem | str]) -> int:
+    """`workbench doctor`: print every check; exit 1 if one failed."""
+    import asyncio
+
+    from workbench.doctor import can_encode_marks, exit_code, format_checks, run_checks
+
+    try:
+        checks = asyncio.run(run_checks(settings, problems))
+    except KeyboardInterrupt:
+        print("Cancelled.", file=sys.stderr)
+        return 130
+    print(format_checks(checks, ascii_only=not can_encode_marks(sys.stdout.encoding)))
+    return exit_code(checks)
 
 
 def export(store: SessionStore, ref: str, output: str | None) -> int:

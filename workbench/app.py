@@ -14,6 +14,7 @@ from workbench.clipboard import copy_text
 from workbench.commands import ModelCommands, SessionCommands, TemplateCommands
 from workbench.config import ConfigProblem, Settings, load_settings
 from workbench.config_file import remember_theme
+from workbench.keys import check_keymap, live_key
 from workbench.providers.router import ProviderRouter
 from workbench.screens.main import MainScreen
 from workbench.session.store import Session, SessionError, SessionStore
@@ -29,6 +30,15 @@ class WorkbenchApp(App[None]):
     TITLE = "workbench"
     COMMANDS = App.COMMANDS | {ModelCommands, SessionCommands}
     BINDINGS = [
+        Binding(
+            "ctrl+q",
+            "quit",
+            "Quit",
+            tooltip="Save everything and quit (twice: quit even if saving fails)",
+            show=False,
+            priority=True,
+            id="app.quit",
+        ),
         Binding(
             "ctrl+o", "pick_session", "Sessions", tooltip="Open another session", id="session.pick"
         ),
@@ -76,7 +86,9 @@ class WorkbenchApp(App[None]):
             wanted = FALLBACK_THEME if FALLBACK_THEME in self.available_themes else "textual-dark"
         self.theme = wanted
         self._theme_ready = True
-        for problem in [*self.problems, *theme_problems]:
+        keymap, key_problems = check_keymap(self.settings.keys)
+        self.set_keymap(keymap)
+        for problem in [*self.problems, *theme_problems, *key_problems]:
             self.notify(
                 str(problem),
                 title="Config problem (using defaults)",
@@ -109,10 +121,11 @@ class WorkbenchApp(App[None]):
         if main is None:
             return
         for binding in MainScreen.BINDINGS:
-            assert isinstance(binding, Binding)
+            assert isinstance(binding, Binding) and binding.id
+            key = live_key(main, binding.id)
             yield SystemCommand(
                 binding.description,
-                f"{binding.tooltip}  [{binding.key.split(',')[0]}]",
+                f"{binding.tooltip}  [{key}]" if key else binding.tooltip,
                 lambda action=binding.action: self.run_action(action, main),
             )
         yield SystemCommand(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -13,68 +12,12 @@ from textual.command import CommandPalette, DiscoveryHit, Hit, Hits, Provider
 from textual.content import Content
 from textual.markup import escape
 
-from workbench.config import ModelRef, Settings
-from workbench.providers.base import ModelInfo, ProviderError
+from workbench.config import ModelRef
+from workbench.model_catalog import ModelEntry, build_catalog
+from workbench.providers.base import LoadedModel, ModelInfo, ProviderError
 
 if TYPE_CHECKING:
     from workbench.screens.main import MainScreen
-
-TIER_BADGES = {"fast": "⚡ fast", "quality": "◆ quality", "cloud": "☁ cloud"}
-
-
-@dataclass(frozen=True)
-class ModelEntry:
-    """One line of the model picker."""
-
-    ref: ModelRef
-    status: str
-    """installed / not installed / unknown (Ollama down) / configured (Claude)."""
-    size: str = ""
-
-    @property
-    def title(self) -> str:
-        """The text matched against the query."""
-        return f"model: {self.ref.name}"
-
-    @property
-    def help(self) -> str:
-        """The details line."""
-        badge = TIER_BADGES.get(self.ref.tier, self.ref.tier or "other")
-        parts = [badge, self.ref.provider, self.status]
-        if self.size:
-            parts.append(self.size)
-        if self.status == "not installed":
-            parts.append(f"install: ollama pull {self.ref.name}")
-        return " · ".join(parts)
-
-
-def model_entries(
-    settings: Settings, installed: list[ModelInfo] | None, ollama_error: str | None = None
-) -> list[ModelEntry]:
-    """Every configured model plus every installed Ollama model, with tier and install state."""
-    installed_by_name = {info.name: info for info in installed or []}
-    entries: list[ModelEntry] = []
-    seen: set[tuple[str, str]] = set()
-    for tier, tier_settings in settings.tiers.items():
-        for name in tier_settings.models:
-            key = (tier_settings.provider, name)
-            if key in seen:
-                continue
-            seen.add(key)
-            ref = ModelRef(tier_settings.provider, name, tier)
-            if tier_settings.provider == "anthropic":
-                has_key = bool(settings.anthropic.api_key)
-                entries.append(ModelEntry(ref, "configured" if has_key else "no API key set"))
-            elif installed is None:
-                entries.append(ModelEntry(ref, "unknown (Ollama unreachable)"))
-            elif name in installed_by_name:
-                entries.append(ModelEntry(ref, "installed", _size(installed_by_name[name])))
-            else:
-                entries.append(ModelEntry(ref, "not installed"))
-    for info in installed or []:
-        if ("ollama", info.name) not in seen:
-            entries.append(ModelEntry(ModelRef("ollama", info.name, ""), "installed", _size(info)))
-    return entries
 
 
 def local_time(iso: str) -> str:
@@ -85,15 +28,15 @@ def local_time(iso: str) -> str:
         return iso
 
 
-def _size(info: ModelInfo) -> str:
-    parts = []
-    if info.parameter_size:
-        parts.append(info.parameter_size)
-    if info.quantization:
-        parts.append(info.quantization)
-    if info.size_bytes:
-        parts.append(f"{info.size_bytes / 1e9:.1f} GB")
-    return " ".join(parts)
+def _title(entry: ModelEntry) -> str:
+    """The text matched against the query."""
+    return f"model: {entry.ref.name}"
+
+
+def _details(entry: ModelEntry) -> str:
+    """The palette's details line: tier, provider, state, size and memory."""
+    parts = [entry.badge, entry.ref.provider, entry.status, entry.size, entry.memory()]
+    return " · ".join(p for p in parts if p)
 
 
 class ModelCommands(Provider):
@@ -110,7 +53,8 @@ class ModelCommands(Provider):
             installed = await asyncio.wait_for(screen.router.installed_ollama_models(), 5.0)
         except (ProviderError, TimeoutError):
             installed = None
-        self.entries = model_entries(screen.settings, installed)
+        loaded: list[LoadedModel] = list(screen.status_bar.ollama.loaded.values())
+        self.entries = build_catalog(screen.settings, installed, loaded)
         self.current = screen.target_chat().model
 
     def _main_screen(self) -> MainScreen | None:
@@ -126,8 +70,8 @@ class ModelCommands(Provider):
         pane = screen.target_chat()
         pane.set_model(entry.ref)
         message = f"{pane.label}: {entry.ref.name}"
-        if entry.status == "not installed":
-            message += f" — not installed yet: run `ollama pull {entry.ref.name}`"
+        if entry.can_pull:
+            message += " — not installed yet: ctrl+l pulls it"
         self.app.notify(message)
 
     def _help(self, entry: ModelEntry) -> str:
@@ -137,22 +81,22 @@ class ModelCommands(Provider):
             entry.ref.provider,
             entry.ref.name,
         ):
-            return f"● current · {entry.help}"
-        return entry.help
+            return f"● current · {_details(entry)}"
+        return _details(entry)
 
     async def discover(self) -> Hits:
         for entry in self.entries:
             command = partial(self._choose, entry)
-            yield DiscoveryHit(escape(entry.title), command, help=escape(self._help(entry)))
+            yield DiscoveryHit(escape(_title(entry)), command, help=escape(self._help(entry)))
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
         for entry in self.entries:
             help_text = self._help(entry)
-            score = matcher.match(f"{entry.title} {help_text}")
+            score = matcher.match(f"{_title(entry)} {help_text}")
             if score > 0:
                 command = partial(self._choose, entry)
-                title = matcher.highlight(escape(entry.title))
+                title = matcher.highlight(escape(_title(entry)))
                 yield Hit(score, title, command, help=escape(help_text))
 
     @classmethod

@@ -6,19 +6,22 @@ from __future__ import annotations
 import json
 import re
 import tomllib
+from dataclasses import fields
 from pathlib import Path
 
 from workbench import paths
 from workbench.config import (
-    _HEADER,
     DEFAULT_EXPLORE_PROMPT,
     DEFAULT_IMPLEMENT_PROMPT,
     ConfigError,
     ConfigProblem,
     ModelSettings,
     Settings,
+    TierSettings,
     display_path,
 )
+from workbench.config_reader import _HEADER
+from workbench.providers.base import ModelOptions
 
 
 def format_settings(settings: Settings, problems: list[ConfigProblem]) -> str:
@@ -27,14 +30,16 @@ def format_settings(settings: Settings, problems: list[ConfigProblem]) -> str:
     state = "found" if settings.source else "not found, using defaults"
     ollama, anthropic = settings.ollama, settings.anthropic
     key = f"set (from {anthropic.api_key_source})" if anthropic.api_key else "not set"
+    consent = "without asking" if anthropic.fallback_without_asking else "after asking"
     lines = [
         f"Config file   {display_path(path)} ({state})",
         f"Theme         {settings.theme}",
         f"Ollama        {ollama.host} ({ollama.host_source}); timeout {ollama.timeout_s:g} s, "
-        f"connect timeout {ollama.connect_timeout_s:g} s",
+        f"connect timeout {ollama.connect_timeout_s:g} s; checked every "
+        f"{ollama.poll_interval_s:g} s; warm-up {'on' if ollama.warm_up else 'off'}",
         f"Anthropic     API key {key}; base URL {anthropic.base_url or 'default'}; "
         f"max_tokens {anthropic.max_tokens}; max_retries {anthropic.max_retries}; "
-        f"timeout {anthropic.timeout_s:g} s",
+        f"timeout {anthropic.timeout_s:g} s; local tiers fall back to Claude {consent}",
         f"Autosave      {settings.autosave_delay_s:g} s after the last edit; streaming replies "
         f"checkpointed every {settings.checkpoint_interval_s:g} s",
         f"Templates     new sessions start from {json.dumps(settings.default_template)}; "
@@ -47,6 +52,7 @@ def format_settings(settings: Settings, problems: list[ConfigProblem]) -> str:
         pane = "explore" if name == "fast" else "implement"
         models = ", ".join(tier.models) or "(none)"
         lines.append(f"  {name:<{width}}  {tier.provider:<9}  {models}  ({pane} pane)")
+        lines.append(f"  {'':<{width}}  {_tier_line(tier)}")
     lines += ["", "Prompts"]
     for pane, text, default in (
         ("explore", settings.explore_system_prompt, DEFAULT_EXPLORE_PROMPT),
@@ -54,23 +60,49 @@ def format_settings(settings: Settings, problems: list[ConfigProblem]) -> str:
     ):
         origin = "default" if text == default else "custom"
         lines.append(f"  {pane:<9}  {origin}, {len(text)} characters")
-    lines += ["", "Models (context window; USD per million tokens in / out)"]
+    lines += ["", "Models (context window; USD per million tokens in / out; own options)"]
     width = max((len(m) for m in settings.models), default=0)
     for name, info in settings.models.items():
         lines.append(f"  {name:<{width}}  {_model_line(info)}")
+    lines += ["", "Keys (binding id: keys)" if settings.keys else "Keys          app defaults"]
+    width = max((len(k) for k in settings.keys), default=0)
+    lines += [f"  {binding:<{width}}  {keys}" for binding, keys in settings.keys.items()]
     lines += ["", f"Problems ({len(problems)})" if problems else "No problems."]
     lines += [f"  {problem}" for problem in problems]
     return "\n".join(lines) + "\n"
 
 
+def _options_text(options: ModelOptions) -> str:
+    """`temperature 0.3, keep_alive "30m"`: the options that are set, as TOML would write them."""
+    values = {field.name: getattr(options, field.name) for field in fields(options)}
+    return ", ".join(
+        f"{name} {json.dumps(value) if isinstance(value, str) else value}"
+        for name, value in values.items()
+        if value is not None
+    )
+
+
+def _tier_line(tier: TierSettings) -> str:
+    """A tier's options, fallback and system prompt, in one line under its models."""
+    options = _options_text(tier.options()) or "server defaults"
+    then = f"then tier {tier.fallback}" if tier.fallback else "no fallback"
+    prompt = (
+        "the pane's system prompt"
+        if tier.system_prompt is None
+        else f"own system prompt, {len(tier.system_prompt)} characters"
+    )
+    return f"{options}; {then}; {prompt}"
+
+
 def _model_line(info: ModelSettings) -> str:
-    """`200,000 tokens; $3 / $15`, with "?" for what is not known."""
+    """`200,000 tokens; $3 / $15`, with "?" for what is not known, then any options of its own."""
     window = f"{info.context_window:,} tokens" if info.context_window else "? tokens"
     prices = [
         f"${price:g}" if price is not None else "?"
         for price in (info.input_price_per_mtok, info.output_price_per_mtok)
     ]
-    return f"{window}; {prices[0]} / {prices[1]}"
+    options = _options_text(info.options())
+    return f"{window}; {prices[0]} / {prices[1]}" + (f"; {options}" if options else "")
 
 
 _THEME_LINE = re.compile(
@@ -118,7 +150,8 @@ def remember_theme(name: str, path: Path | None = None) -> None:
 EXAMPLE_CONFIG = '''\
 # workbench configuration: ~/.config/workbench/config.toml on Linux (`workbench config` shows
 # where it is looked for, the effective settings and any problem in this file).
-# Every setting is optional; delete what you do not change.
+# Every setting is optional and shown here with its default; delete what you do not change.
+# A bad value is reported with its line and key, and that setting keeps its default.
 
 # Theme name. Picking a theme in the app saves it here.
 theme = "workbench-dark"
@@ -136,32 +169,60 @@ host = "http://127.0.0.1:11434"
 timeout_s = 300.0
 # Seconds to wait for a connection, so a stopped server is reported quickly.
 connect_timeout_s = 5.0
+# Load the Implement pane's local model while you edit the spec, so the send starts at once.
+warm_up = true
+# Seconds between the status bar's checks of the server and of the models it has loaded.
+poll_interval_s = 5.0
 
 [anthropic]
 # Prefer the ANTHROPIC_API_KEY environment variable; it wins over this.
 # api_key = "sk-ant-..."
 # An API gateway or proxy; ANTHROPIC_BASE_URL wins over this.
 # base_url = "https://api.anthropic.com"
-# Longest reply, in tokens.
+# Longest reply, in tokens (a tier or model can set its own max_tokens).
 max_tokens = 8192
 # Automatic retries on rate limits, overload and dropped connections.
 max_retries = 2
 # Seconds to wait for a reply.
 timeout_s = 600.0
+# When every local model of a tier failed and its fallback is Claude, go ahead without asking.
+# With false, a dialog asks first: the spec would leave this machine.
+fallback_without_asking = false
 
 # Tiers group models of similar speed. The explore pane offers the "fast" tier; the implement
 # pane offers "quality", then "cloud", then any tier you add. Models are listed preferred first.
+# When a model is unreachable, missing, overloaded or rate limited, the next one of its tier is
+# tried, then the models of the tier named by `fallback` ("" for none).
+# `system_prompt` replaces the pane's prompt (see [prompts]) for this tier's models.
+# Generation options for the tier's models (a [models."name"] table can override each one):
+#   temperature  0 to 2; lower is more deterministic
+#   num_ctx      context window Ollama loads the model with, in tokens
+#   max_tokens   longest reply, in tokens
+#   keep_alive   how long Ollama keeps the model loaded after a reply: "30m", "1h", "90s",
+#                "-1" (forever), "0" (unload at once), or a whole number of seconds
+# Options left out use the server's defaults; "" clears one set here by default.
 [tiers.fast]
 provider = "ollama"
-models = ["qwen2.5-coder:7b", "qwen2.5-coder:3b"]
+models = ["qwen2.5-coder:7b", "qwen2.5-coder:3b", "deepseek-coder:6.7b"]
+temperature = 0.3
+keep_alive = "30m"
+# num_ctx = 8192
+# max_tokens = 2048
+# fallback = "quality"
+# system_prompt = "Answer briefly."
 
 [tiers.quality]
 provider = "ollama"
-models = ["qwen2.5-coder:14b", "qwen2.5-coder:32b"]
+models = ["qwen2.5-coder:14b", "qwen2.5-coder:32b", "deepseek-coder:33b"]
+fallback = "cloud"
+keep_alive = "30m"
+# temperature = 0.2
+# num_ctx = 16384
 
 [tiers.cloud]
 provider = "anthropic"
 models = ["claude-sonnet-5-5", "claude-haiku-5-5"]
+# max_tokens = 16000
 
 [templates]
 # The spec template new sessions start from: "feature", "bugfix", "refactor", or the name of
@@ -170,8 +231,7 @@ default = "feature"
 
 # What workbench knows about a model, shown when you review a send: its context window (in
 # tokens) and its price in USD per million input / output tokens (for a cost estimate).
-# These two tables are built-in defaults: check them against current pricing. Add a table
-# for any other model, e.g. [models."qwen2.5-coder:14b"] with context_window = 32768.
+# These two tables are built-in defaults: check them against current pricing.
 [models."claude-sonnet-5-5"]
 context_window = 200000
 input_price_per_mtok = 3.0
@@ -182,6 +242,15 @@ context_window = 200000
 input_price_per_mtok = 1.0
 output_price_per_mtok = 5.0
 
+# Add a table for any other model. It can also set the generation options of its tier, and
+# its own values win over the tier's, one by one:
+# [models."qwen2.5-coder:14b"]
+# context_window = 32768
+# temperature = 0.2
+# num_ctx = 16384
+# max_tokens = 4096
+# keep_alive = "1h"
+
 [prompts]
 # System prompts of the two panes. Leave them out to use the built-in ones.
 # explore = """
@@ -191,4 +260,11 @@ output_price_per_mtok = 5.0
 # Implement the task spec exactly. Show each changed file in full, in a fenced block after
 # its path.
 # """
+
+[keys]
+# Remap a key binding: its id = the keys, comma-separated for more than one ("f6,ctrl+e").
+# `workbench keys` lists every id with its default key; an unknown id is reported at start.
+# "spec.send" = "f9"
+# "pane.explore" = "f6,ctrl+e"
 '''
+"""The documented example config file: every setting at its default (README shows it too)."""

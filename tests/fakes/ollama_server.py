@@ -2,21 +2,25 @@
 
 Run it by hand for manual testing or benchmarks:
     python -m tests.fakes.ollama_server --port 11500 --tokens-per-s 40 --models qwen2.5-coder:7b
+    python -m tests.fakes.ollama_server --models llama3.2:3b --loaded llama3.2:3b --pull-delay 0.05
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
+import re
 import threading
 import time
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from tests.fakes.loopback import Exchange, LoopbackServer, closed_port_url
+from tests.fakes.loopback import ClientGone, Exchange, LoopbackServer, closed_port_url
 
-__all__ = ["DEFAULT_REPLY", "FakeOllama", "closed_port_url"]
+__all__ = ["DEFAULT_REPLY", "FakeOllama", "LoadedState", "closed_port_url", "model_digest"]
 
 DEFAULT_REPLY = """## Plan
 
@@ -36,21 +40,103 @@ Done.
 """
 
 _DIGEST = "sha256:" + "0123456789abcdef" * 4
+_DEFAULT_KEEP_ALIVE = timedelta(minutes=5)
+_FOREVER = datetime(2318, 1, 1, tzinfo=UTC)  # what real Ollama reports for keep_alive -1
+_REAL_SIZES = {"3b": "3.1B", "7b": "7.6B", "14b": "14.8B", "32b": "32.8B"}
+DEFAULT_PULLABLE = {
+    "qwen2.5-coder:3b",
+    "qwen2.5-coder:7b",
+    "qwen2.5-coder:14b",
+    "qwen2.5-coder:32b",
+    "llama3.2:1b",
+    "llama3.2:3b",
+    "llama3.2:latest",
+    "deepseek-coder:6.7b",
+    "deepseek-coder:33b",
+}
+"""Names the fake registry has, besides the installed models."""
 
 
 def _now() -> str:
-    return datetime.now(UTC).isoformat().replace("+00:00", "Z")
+    return _iso(datetime.now(UTC))
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+def canonical(name: str) -> str:
+    """The name Ollama stores a model under ("llama3.2" -> "llama3.2:latest")."""
+    return name if ":" in name.rsplit("/", 1)[-1] else f"{name}:latest"
+
+
+def model_digest(name: str, layer: int = 0) -> str:
+    """A stable fake sha256 digest for a model's layer."""
+    return "sha256:" + hashlib.sha256(f"{canonical(name)}#{layer}".encode()).hexdigest()
+
+
+def keep_alive_delta(value: object) -> timedelta | None:
+    """Ollama's keep_alive as a duration: seconds or "5m"/"1h30m"; None = forever; <= 0 unloads.
+
+    Raises ValueError for a string without a unit, as the real server's Go duration parser does.
+    """
+    if value is None:
+        return _DEFAULT_KEEP_ALIVE
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return None if value < 0 else timedelta(seconds=value)
+    text = str(value).strip()
+    parts = re.findall(r"(-?\d+(?:\.\d+)?)(ms|s|m|h)", text)
+    if not parts or "".join(n + u for n, u in parts) != text:
+        raise ValueError(f"time: missing unit in duration {text!r}")
+    unit = {"ms": 0.001, "s": 1, "m": 60, "h": 3600}
+    seconds = sum(float(n) * unit[u] for n, u in parts)
+    return None if seconds < 0 else timedelta(seconds=seconds)
+
+
+@dataclass
+class LoadedState:
+    """One model the fake holds "in memory", as /api/ps reports it."""
+
+    expires_at: datetime = _FOREVER
+    size_vram: int = 4_683_087_332
+    context_length: int = 4096
 
 
 class FakeOllama(LoopbackServer):
-    """A loopback Ollama: /api/version, /api/tags, /api/ps, /api/show and /api/chat."""
+    """A loopback Ollama: /api/version, /tags, /ps, /show, /chat, /generate and /pull."""
 
     label = "fake ollama"
 
-    def __init__(self, port: int = 0, *, models: list[str] | None = None) -> None:
+    def __init__(
+        self,
+        port: int = 0,
+        *,
+        models: list[str] | None = None,
+        loaded: list[str] | None = None,
+    ) -> None:
         super().__init__(port)
         self.models: list[str] = list(models or ["qwen2.5-coder:7b", "llama3.2:3b"])
         """Installed models; any other model name gets a 404 like real Ollama."""
+        self.model_details: dict[str, dict[str, Any]] = {}
+        """Per-model overrides of the `details` object (parameter_size, quantization_level...)."""
+        self.loaded: dict[str, LoadedState] = {name: LoadedState() for name in loaded or []}
+        """Models held in memory (/api/ps); chat and warm-up requests load theirs."""
+        self.pullable: set[str] | None = set(DEFAULT_PULLABLE)
+        """Names the registry has (plus installed models); None lets any name be pulled."""
+        self.pull_layers: list[int] = [4_683_073_184, 1_482, 11_343, 487]
+        """Bytes of each layer a pull downloads (the weights first, then small files)."""
+        self.pull_steps = 4
+        """Progress lines per layer."""
+        self.pull_delay_s = 0.0
+        """Seconds between pull progress lines, so a test can cancel mid-way."""
+        self.pull_error: str | None = None
+        """Fail every pull after the manifest with this error line (e.g. a network failure)."""
+        self.pulls_started: list[str] = []
+        """Models whose pull began streaming, in order."""
+        self.pulls_finished: list[str] = []
+        """Models pulled to the end ("success")."""
+        self.pulls_aborted: list[str] = []
+        """Models whose pull the client abandoned mid-way."""
         self.reply = DEFAULT_REPLY
         """The assistant's reply, unless `replies` has one for the model."""
         self.replies: dict[str, str] = {}
@@ -75,9 +161,34 @@ class FakeOllama(LoopbackServer):
         self._record_lock = threading.Lock()
 
     def chat_requests(self) -> list[dict[str, Any]]:
-        """The JSON bodies of every /api/chat request so far."""
+        """The JSON bodies of every /api/chat request so far (with `options`, `keep_alive`)."""
+        return self.bodies("/api/chat")
+
+    def generate_requests(self) -> list[dict[str, Any]]:
+        """The JSON bodies of every /api/generate request (warm-ups have `prompt: ""`)."""
+        return self.bodies("/api/generate")
+
+    def bodies(self, path: str) -> list[dict[str, Any]]:
+        """The JSON bodies of every request to `path` so far."""
         with self._record_lock:
-            return [body for _, path, body in self.requests if path == "/api/chat"]
+            return [body for _, p, body in self.requests if p == path]
+
+    def installed(self, name: str) -> bool:
+        """Whether a model is installed ("llama3.2" matches "llama3.2:latest")."""
+        return canonical(name) in {canonical(m) for m in list(self.models)}
+
+    def load(self, name: str, keep_alive: object = None) -> None:
+        """Hold a model in memory for `keep_alive` (default 5 min; <= 0 unloads it)."""
+        try:
+            delta = keep_alive_delta(keep_alive)
+        except ValueError:
+            delta = _DEFAULT_KEEP_ALIVE
+        with self._record_lock:
+            if delta is not None and delta <= timedelta(0):
+                self.loaded.pop(name, None)
+                return
+            expires = _FOREVER if delta is None else datetime.now(UTC) + delta
+            self.loaded[name] = LoadedState(expires_at=expires)
 
     def reply_for(self, model: str) -> str:
         """The text this model answers with."""
@@ -98,23 +209,37 @@ class FakeOllama(LoopbackServer):
         elif path == "/api/tags" and method == "GET":
             ex.send_json(200, {"models": [self._tag(name) for name in list(self.models)]})
         elif path == "/api/ps":
-            ex.send_json(200, {"models": [self._running(name) for name in list(self.models)[:1]]})
+            with self._record_lock:
+                loaded = dict(self.loaded)
+            running = [self._running(name, state) for name, state in loaded.items()]
+            ex.send_json(200, {"models": running})
         elif path == "/api/show" and method == "POST":
             self._show(ex, body.get("model") or body.get("name") or "")
         elif path == "/api/chat" and method == "POST":
             self._chat(ex, body)
+        elif path == "/api/generate" and method == "POST":
+            self._generate(ex, body)
+        elif path == "/api/pull" and method == "POST":
+            self._pull(ex, str(body.get("model") or body.get("name") or ""), body)
         else:
             ex.send_json(404, {"error": "404 page not found"})
 
     def _details(self, name: str) -> dict[str, Any]:
-        return {
+        tag = canonical(name).rsplit(":", 1)[1].lower()
+        size = re.match(r"(\d+(?:\.\d+)?)b", tag)
+        quant = re.search(r"(q\d\w*|fp16|bf16)$", tag)
+        family = name.split(":")[0].split(".")[0].split("-")[0] or "llama"
+        details = {
             "parent_model": "",
             "format": "gguf",
-            "family": name.split(":")[0].split(".")[0].split("-")[0] or "llama",
-            "families": ["llama"],
-            "parameter_size": "7.6B",
-            "quantization_level": "Q4_K_M",
+            "family": family,
+            "families": [family],
+            "parameter_size": (
+                _REAL_SIZES.get(size.group(0), size.group(1).upper() + "B") if size else "7.6B"
+            ),
+            "quantization_level": quant.group(1).upper() if quant else "Q4_K_M",
         }
+        return {**details, **self.model_details.get(name, {})}
 
     def _tag(self, name: str) -> dict[str, Any]:
         return {
@@ -126,16 +251,18 @@ class FakeOllama(LoopbackServer):
             "details": self._details(name),
         }
 
-    def _running(self, name: str) -> dict[str, Any]:
+    def _running(self, name: str, state: LoadedState) -> dict[str, Any]:
+        tag = self._tag(name)
+        del tag["modified_at"]
         return {
-            **self._tag(name),
-            "expires_at": "2099-01-01T00:00:00Z",
-            "size_vram": 4_683_087_332,
-            "context_length": 4096,
+            **tag,
+            "expires_at": _iso(state.expires_at),
+            "size_vram": state.size_vram,
+            "context_length": state.context_length,
         }
 
     def _show(self, ex: Exchange, name: str) -> None:
-        if name not in self.models:
+        if not self.installed(name):
             ex.send_json(404, {"error": f"model '{name}' not found"})
             return
         ex.send_json(
@@ -162,9 +289,12 @@ class FakeOllama(LoopbackServer):
         if self.status_override is not None:
             ex.send_json(self.status_override, {"error": self.status_message})
             return
-        if model not in self.models:
+        if not self.installed(model):
             ex.send_json(404, {"error": f"model '{model}' not found"})
             return
+        if not self._keep_alive_ok(ex, body):
+            return
+        self.load(model, body.get("keep_alive"))
         prompt_chars = sum(len(str(m.get("content", ""))) for m in body.get("messages", []))
         chunks = self.chunks_for(model)
         started = time.monotonic()
@@ -214,6 +344,80 @@ class FakeOllama(LoopbackServer):
             ex.end_chunked()
         self.streams_finished += 1
 
+    def _generate(self, ex: Exchange, body: dict[str, Any]) -> None:
+        # Only what workbench uses: an empty prompt loads the model (Ollama's documented warm-up).
+        model = str(body.get("model", ""))
+        if not self.installed(model):
+            ex.send_json(404, {"error": f"model '{model}' not found"})
+            return
+        if not self._keep_alive_ok(ex, body):
+            return
+        self.load(model, body.get("keep_alive"))
+        if body.get("prompt"):
+            text = "".join(self.chunks_for(model))
+            reply = {"model": model, "created_at": _now(), "response": text, "done": True}
+            ex.send_json(200, {**reply, "done_reason": "stop"})
+            return
+        load = {"model": model, "created_at": _now(), "response": "", "done": True}
+        ex.send_json(200, {**load, "done_reason": "load"})
+
+    @staticmethod
+    def _keep_alive_ok(ex: Exchange, body: dict[str, Any]) -> bool:
+        try:
+            keep_alive_delta(body.get("keep_alive"))
+        except ValueError as exc:
+            ex.send_json(400, {"error": str(exc)})
+            return False
+        return True
+
+    def _pull(self, ex: Exchange, name: str, body: dict[str, Any]) -> None:
+        # Like real Ollama: a 200 NDJSON stream; failures after the start are `{"error"}` lines.
+        with self._record_lock:
+            self.pulls_started.append(name)
+        lines = self._pull_lines(name)
+        if not body.get("stream", True):
+            *_, last = lines
+            self._pulled(name, last)
+            ex.send_json(200 if "error" not in last else 500, last)
+            return
+        ex.begin_chunked("application/x-ndjson")
+        try:
+            for index, line in enumerate(lines):
+                if index and self.pull_delay_s:
+                    time.sleep(self.pull_delay_s)
+                # The manifest is written before "success" is sent, as the real server does.
+                self._pulled(name, line)
+                self._line(ex, line)
+            ex.end_chunked()
+        except ClientGone:
+            with self._record_lock:
+                self.pulls_aborted.append(name)
+
+    def _pulled(self, name: str, line: dict[str, Any]) -> None:
+        if line.get("status") != "success":
+            return
+        with self._record_lock:
+            self.pulls_finished.append(name)
+            if not self.installed(name):
+                self.models.append(canonical(name))
+
+    def _pull_lines(self, name: str) -> list[dict[str, Any]]:
+        lines: list[dict[str, Any]] = [{"status": "pulling manifest"}]
+        known = self.pullable is None or canonical(name) in {canonical(n) for n in self.pullable}
+        if not (known or self.installed(name)):
+            return [*lines, {"error": "pull model manifest: file does not exist"}]
+        if self.pull_error:
+            return [*lines, {"error": self.pull_error}]
+        steps = max(1, self.pull_steps)
+        for layer, total in enumerate(self.pull_layers):
+            digest = model_digest(name, layer)
+            status = f"pulling {digest.removeprefix('sha256:')[:12]}"
+            for step in range(1, steps + 1):
+                progress = {"digest": digest, "total": total, "completed": total * step // steps}
+                lines.append({"status": status, **progress})
+        statuses = ["verifying sha256 digest", "writing manifest", "success"]
+        return lines + [{"status": status} for status in statuses]
+
     @staticmethod
     def _finish_timing(final: dict[str, Any], started: float) -> None:
         elapsed = int((time.monotonic() - started) * 1e9)
@@ -234,9 +438,22 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--tokens-per-s", type=float, help="stream speed (default: full speed)")
     parser.add_argument("--chunk-chars", type=int, default=4, help="characters per chunk")
     parser.add_argument("--models", help="comma-separated installed models")
+    parser.add_argument("--loaded", help="comma-separated models held in memory (/api/ps)")
+    parser.add_argument("--pullable", help="comma-separated names the registry has")
+    parser.add_argument(
+        "--pull-delay", type=float, default=0.0, help="seconds between pull progress lines"
+    )
+    parser.add_argument("--pull-steps", type=int, default=4, help="progress lines per layer")
     args = parser.parse_args(argv)
-    models = [m.strip() for m in args.models.split(",") if m.strip()] if args.models else None
-    fake = FakeOllama(args.port, models=models)
+
+    def names(text: str | None) -> list[str] | None:
+        return [m.strip() for m in text.split(",") if m.strip()] if text else None
+
+    fake = FakeOllama(args.port, models=names(args.models), loaded=names(args.loaded))
+    if args.pullable:
+        fake.pullable = set(names(args.pullable) or [])
+    fake.pull_delay_s = args.pull_delay
+    fake.pull_steps = args.pull_steps
     if args.reply_file:
         fake.reply = args.reply_file.read_text(encoding="utf-8")
     fake.tokens_per_s = args.tokens_per_s

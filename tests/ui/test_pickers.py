@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import tomllib
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from textual.command import CommandList, CommandPalette
+from textual.widgets import ProgressBar, Static
 
-from tests.fakes.ollama_server import FakeOllama
+from tests.fakes.ollama_server import FakeOllama, LoadedState
 from tests.ui.harness import main_screen, make_settings, make_test_app, wait_until
 from workbench.app import WorkbenchApp
+from workbench.screens.model_picker import ModelPickerModal
 from workbench.session.store import SessionStore
 from workbench.spec.template import new_spec
 
@@ -21,27 +24,74 @@ def palette_options(app: WorkbenchApp) -> list[str]:
     return [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
 
 
-async def test_model_picker_lists_tiers_and_install_state_and_sets_the_model(
+def picker_text(app: WorkbenchApp) -> str:
+    picker = app.screen
+    assert isinstance(picker, ModelPickerModal)
+    table = picker.table
+    rows = [
+        "  ".join(str(cell) for cell in table.get_row_at(index)).strip()
+        for index in range(table.row_count)
+    ]
+    title = str(picker.query_one(".picker-title", Static).render())
+    status = str(picker.query_one("#pull-status", Static).render())
+    return "\n".join([title, *rows, status])
+
+
+def row_of(app: WorkbenchApp, name: str) -> int:
+    picker = app.screen
+    assert isinstance(picker, ModelPickerModal)
+    return next(i for i, entry in enumerate(picker.entries) if entry.ref.name == name)
+
+
+async def open_picker(pilot, pane_key: str = "f3") -> ModelPickerModal:
+    app = pilot.app
+    await pilot.press(pane_key, "ctrl+l")
+    await wait_until(pilot, lambda: isinstance(app.screen, ModelPickerModal))
+    await wait_until(pilot, lambda: "Enter picks" in picker_text(app), what="models listed")
+    return app.screen
+
+
+async def test_model_picker_shows_state_size_and_memory_and_sets_the_model(
     ollama: FakeOllama,
 ) -> None:
     ollama.models = ["qwen2.5-coder:7b", "qwen2.5-coder:14b", "llama3.2:3b"]
+    ollama.model_details["qwen2.5-coder:14b"] = {
+        "parameter_size": "14.8B",
+        "quantization_level": "Q4_K_M",
+    }
+    in_four_minutes = datetime.now(UTC) + timedelta(minutes=4, seconds=20)
+    ollama.loaded = {"qwen2.5-coder:14b": LoadedState(in_four_minutes, 9_000_000_000)}
     app = make_test_app(make_settings(ollama.url))
     async with app.run_test(size=(160, 48)) as pilot:
         screen = main_screen(app)
-        await pilot.press("f3", "ctrl+l")
-        await wait_until(pilot, lambda: isinstance(app.screen, CommandPalette))
-        await wait_until(pilot, lambda: len(palette_options(app)) >= 6, what="models listed")
-        text = "\n".join(palette_options(app))
-        assert "qwen2.5-coder:14b\n● current · ◆ quality" in text
-        assert "qwen2.5-coder:7b" in text and "fast" in text
-        assert "qwen2.5-coder:32b" in text and "not installed" in text
-        assert "ollama pull qwen2.5-coder:32b" in text
-        assert "claude-sonnet-5-5\n☁ cloud · anthropic · no API key set" in text
-        assert "llama3.2:3b" in text  # installed, in no tier
-        await pilot.press(*"llama3.2")
-        await wait_until(pilot, lambda: len(palette_options(app)) == 1, what="filtered")
+        picker = await open_picker(pilot)
+        rows = picker_text(app).splitlines()
+        assert rows[1].split()[:6] == [
+            "qwen2.5-coder:7b",
+            "⚡",
+            "fast",
+            "installed",
+            "7.6B",
+            "Q4_K_M",
+        ]
+        assert "not installed" in rows[2] and "qwen2.5-coder:3b" in rows[2]
+        assert rows[3].split()[:6] == [
+            "●",
+            "qwen2.5-coder:14b",
+            "◆",
+            "quality",
+            "installed",
+            "14.8B",
+        ]
+        assert rows[3].endswith("9.0 GB VRAM · 4 min left")
+        assert "qwen2.5-coder:32b" in rows[4] and "not installed" in rows[4]
+        assert rows[5].split() == ["claude-sonnet-5-5", "☁", "cloud", "no", "API", "key", "set"]
+        assert rows[6].split()[:3] == ["llama3.2:3b", "other", "installed"]
+        # The cursor starts on the pane's current model; Enter on another picks it.
+        assert picker.table.cursor_row == row_of(app, "qwen2.5-coder:14b") == 2
+        picker.table.move_cursor(row=row_of(app, "llama3.2:3b"))
         await pilot.press("enter")
-        await wait_until(pilot, lambda: not isinstance(app.screen, CommandPalette))
+        await wait_until(pilot, lambda: not isinstance(app.screen, ModelPickerModal))
         assert "llama3.2:3b" in str(screen.chat("implement").border_title)
         assert app.session.meta.models["implement"].name == "llama3.2:3b"
         assert screen.chat("explore").model.name == "qwen2.5-coder:7b"
@@ -50,10 +100,47 @@ async def test_model_picker_lists_tiers_and_install_state_and_sets_the_model(
 async def test_model_picker_says_when_ollama_is_down() -> None:
     app = make_test_app(make_settings("http://127.0.0.1:1"))
     async with app.run_test(size=(160, 48)) as pilot:
-        await pilot.press("ctrl+l")
-        await wait_until(pilot, lambda: isinstance(app.screen, CommandPalette))
-        await wait_until(pilot, lambda: len(palette_options(app)) >= 4, what="models listed")
-        assert "Ollama unreachable" in "\n".join(palette_options(app))
+        await open_picker(pilot, "f1")
+        text = picker_text(app)
+        assert "Ollama is unreachable: start it with `ollama serve`" in text
+        assert "unknown (Ollama down)" in text
+
+
+async def test_pull_from_the_picker_to_completion(ollama: FakeOllama) -> None:
+    ollama.models = ["qwen2.5-coder:7b", "qwen2.5-coder:14b"]
+    app = make_test_app(make_settings(ollama.url))
+    async with app.run_test(size=(160, 48)) as pilot:
+        picker = await open_picker(pilot)
+        picker.table.move_cursor(row=row_of(app, "qwen2.5-coder:32b"))
+        await pilot.press("p")
+        await wait_until(pilot, lambda: "Pulled qwen2.5-coder:32b" in picker_text(app))
+        assert ollama.pulls_finished == ["qwen2.5-coder:32b"]
+        await wait_until(
+            pilot, lambda: picker.entries[row_of(app, "qwen2.5-coder:32b")].state == "installed"
+        )
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: not isinstance(app.screen, ModelPickerModal))
+        assert main_screen(app).chat("implement").model.name == "qwen2.5-coder:32b"
+
+
+async def test_escape_cancels_a_pull_and_a_second_closes(ollama: FakeOllama) -> None:
+    ollama.models = ["qwen2.5-coder:7b", "qwen2.5-coder:14b"]
+    ollama.pull_delay_s = 0.2
+    app = make_test_app(make_settings(ollama.url))
+    async with app.run_test(size=(160, 48)) as pilot:
+        picker = await open_picker(pilot)
+        picker.table.move_cursor(row=row_of(app, "qwen2.5-coder:32b"))
+        await pilot.press("enter")  # Enter on a missing model pulls it
+        await wait_until(pilot, lambda: "%" in picker_text(app), what="progress")
+        assert picker.query_one(ProgressBar).has_class("-pulling")
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: "cancelled" in picker_text(app))
+        await wait_until(pilot, lambda: ollama.pulls_aborted == ["qwen2.5-coder:32b"])
+        assert "qwen2.5-coder:32b" not in ollama.models
+        assert isinstance(app.screen, ModelPickerModal)
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: not isinstance(app.screen, ModelPickerModal))
+        assert main_screen(app).chat("implement").model.name == "qwen2.5-coder:14b"
 
 
 async def test_session_picker_opens_another_session(ollama: FakeOllama) -> None:
@@ -188,3 +275,30 @@ async def test_export_and_copy_from_the_palette(ollama: FakeOllama) -> None:
         assert "Exported" in exported and "Body." in exported
         assert copied[0] == main_screen(app).spec.text
         assert copied[1].startswith("[system]\n") and "[user]\n# Task: Exported" in copied[1]
+
+
+async def test_keys_are_remapped_from_the_config_and_help_follows(ollama: FakeOllama) -> None:
+    from workbench.screens.send_review import SendReviewModal
+
+    settings = make_settings(ollama.url)
+    settings.keys = {"spec.send": "f9", "model.pick": "f8", "no.such.binding": "f7"}
+    app = make_test_app(settings, spec=new_spec("Keys") + "\nDo it.\n")
+    async with app.run_test(size=(160, 48)) as pilot:
+        screen = main_screen(app)
+        await pilot.pause()
+        notices = [n.message for n in app._notifications]
+        assert any("no.such.binding: no key binding has this id" in n for n in notices)
+        await pilot.press("ctrl+r")
+        await pilot.pause(0.2)
+        assert not isinstance(app.screen, SendReviewModal)  # the old key is free again
+        await pilot.press("f9")
+        await wait_until(pilot, lambda: isinstance(app.screen, SendReviewModal), what="review")
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: app.screen is screen)
+        # The footer and the palette's help are read from the live bindings.
+        footer = "\n".join(s.text for s in screen._compositor.render_strips()[-1:])
+        assert "f9 Send spec" in footer and "f8 Models" in footer
+        commands = {c.title: c.help for c in app.get_system_commands(screen)}
+        assert commands["Send spec"].endswith("[f9]")
+        await pilot.press("f8")
+        await wait_until(pilot, lambda: isinstance(app.screen, ModelPickerModal), what="picker")

@@ -8,17 +8,18 @@ is left on screen.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from textual.command import CommandList, CommandPalette
 from textual.pilot import Pilot
 from textual.widgets import Input, TextArea
 
-from tests.fakes.ollama_server import FakeOllama
-from tests.ui.harness import main_screen, make_settings, make_test_app, wait_until
+from tests.fakes.anthropic_server import FakeAnthropic
+from tests.fakes.ollama_server import FakeOllama, LoadedState
+from tests.ui.harness import main_screen, make_settings, make_test_app, send_spec, wait_until
 from workbench.app import WorkbenchApp
-from workbench.session.model import Message, MessageRole
+from workbench.session.model import Message, MessageRole, ModelChoice
 from workbench.session.store import Session, SessionStore
 from workbench.spec.promote import promote
 from workbench.spec.template import new_spec
@@ -145,6 +146,9 @@ def then_steady(
         app = pilot.app
         assert isinstance(app, WorkbenchApp)
         await wait_until(pilot, lambda: app.main_screen is not None, what="main screen")
+        # The status bar shows what the first poll of Ollama found, the same on every run.
+        status = app.main_screen.status_bar
+        await wait_until(pilot, lambda: status.ollama.reachable is not None, what="Ollama polled")
         await pilot.pause()
         if before is not None:
             await before(pilot)
@@ -167,26 +171,85 @@ def test_conversation_in_both_panes(snap_compare, fake_ollama: FakeOllama) -> No
 
 
 def test_model_picker(snap_compare, ollama: FakeOllama) -> None:
-    """ctrl+l: every configured and installed model with its tier, state and size."""
-    ollama.models.append("llama3.2:3b")  # installed but in no tier: listed without a badge
+    """ctrl+l: every model with its tier, state, size and memory (loaded, installed, missing)."""
+    from workbench.screens.model_picker import ModelPickerModal
+
+    ollama.models = ["qwen2.5-coder:7b", "qwen2.5-coder:14b", "llama3.2:3b"]
+    ollama.loaded = {
+        "qwen2.5-coder:14b": LoadedState(
+            datetime.now(UTC) + timedelta(minutes=4, seconds=20), 9_663_676_416
+        )
+    }
 
     async def open_picker(pilot: Pilot[None]) -> None:
-        await pilot.press("ctrl+l")
-        await wait_until(
-            pilot, lambda: isinstance(pilot.app.screen, CommandPalette), what="model picker"
-        )
-        palette = pilot.app.screen
-        # 2 fast + 2 quality + 1 cloud (configured) + the extra installed model.
-        await wait_until(
-            pilot,
-            lambda: (
-                palette.has_class("-ready") and palette.query_one(CommandList).option_count == 6
-            ),
-            what="all six models listed",
-        )
+        await pilot.press("f3", "ctrl+l")
+        await wait_until(pilot, lambda: isinstance(pilot.app.screen, ModelPickerModal))
+        picker = pilot.app.screen
+        await wait_until(pilot, lambda: len(picker.entries) == 6, what="all six models listed")
 
     app = make_test_app(make_settings(ollama.url), project=PROJECT)
     assert snap_compare(app, run_before=then_steady(open_picker), terminal_size=SIZE)
+
+
+def test_pull_progress(snap_compare, ollama: FakeOllama) -> None:
+    """p on a missing model in the picker: the pull's progress bar and status line."""
+    from textual.widgets import ProgressBar
+
+    from workbench.screens.model_picker import ModelPickerModal
+
+    ollama.pull_delay_s = 3.0  # the first progress line stays on screen for the snapshot
+
+    async def pull(pilot: Pilot[None]) -> None:
+        await pilot.press("f3", "ctrl+l")
+        await wait_until(pilot, lambda: isinstance(pilot.app.screen, ModelPickerModal))
+        picker = pilot.app.screen
+        await wait_until(pilot, lambda: len(picker.entries) == 5, what="models listed")
+        picker.table.move_cursor(row=3)  # qwen2.5-coder:32b, not installed
+        await pilot.press("p")
+        bar = picker.query_one(ProgressBar)
+        await wait_until(pilot, lambda: bar.percentage, what="some progress", timeout=15)
+
+    ollama.models = ["qwen2.5-coder:7b", "qwen2.5-coder:3b", "qwen2.5-coder:14b"]
+    app = make_test_app(make_settings(ollama.url), project=PROJECT)
+    assert snap_compare(app, run_before=then_steady(pull), terminal_size=SIZE)
+
+
+def test_cloud_consent(snap_compare, fake_anthropic: FakeAnthropic) -> None:
+    """The local model cannot answer: asked before the spec goes to Claude instead."""
+    from workbench.screens.consent import CloudConsentModal
+
+    async def send(pilot: Pilot[None]) -> None:
+        await send_spec(pilot)
+        await wait_until(pilot, lambda: isinstance(pilot.app.screen, CloudConsentModal))
+
+    settings = make_settings(DOWN_URL, fake_anthropic)
+    settings.tiers["quality"].fallback = "cloud"
+    spec = new_spec("Make the session TTL configurable").replace(
+        "## What I want\n", "## What I want\n\nRead the TTL from settings.\n"
+    )
+    app = make_test_app(settings, project=PROJECT, spec=spec)
+    assert snap_compare(app, run_before=then_steady(send), terminal_size=SIZE)
+
+
+def test_status_bar(snap_compare, ollama: FakeOllama) -> None:
+    """The status line: Ollama's version, each pane's model (loaded or not), the last reply's
+    tokens and speed, and what Claude cost in this session."""
+    ollama.loaded = {"qwen2.5-coder:7b": LoadedState()}
+    session = stored_session(implement=True)
+    session.set_model("implement", ModelChoice("anthropic", "claude-sonnet-5-5"))
+    session.implement.append(
+        message(
+            "06000",
+            "assistant",
+            "Done: `AUTH_TTL` is read in `session.py`.",
+            model="claude-sonnet-5-5",
+            input_tokens=1620,
+            output_tokens=412,
+            duration_s=6.2,
+        )
+    )
+    app = make_test_app(make_settings(ollama.url), session=session)
+    assert snap_compare(app, run_before=then_steady(), terminal_size=SIZE)
 
 
 def test_ollama_down(snap_compare) -> None:

@@ -14,6 +14,7 @@ from workbench.providers.anthropic import NO_KEY_MESSAGE, AnthropicProvider
 from workbench.providers.base import (
     ChatMessage,
     ErrorKind,
+    ModelOptions,
     ProviderError,
     StreamEvent,
     TextDelta,
@@ -92,6 +93,27 @@ async def test_request_carries_model_messages_system_and_key(
         {"role": "assistant", "content": "OK"},
     ]
     assert request.headers["authorization"] == f"Bearer {KEY}"
+
+
+async def test_options_max_tokens_overrides_the_default(
+    fake_anthropic: FakeAnthropic, provider: AnthropicProvider
+) -> None:
+    options = ModelOptions(temperature=0.2, max_tokens=512, num_ctx=8192, keep_alive="30m")
+    _, usage, error = await collect(provider.stream_chat(MODEL, HELLO, options=options))
+    assert error is None and usage is not None
+    (body,) = fake_anthropic.message_requests()
+    assert body["max_tokens"] == 512
+    # Current models answer 400 to `temperature`; the API has no context size or keep-alive.
+    assert not {"temperature", "num_ctx", "keep_alive", "options"} & body.keys()
+
+
+async def test_without_options_the_defaults_apply(
+    fake_anthropic: FakeAnthropic, provider: AnthropicProvider
+) -> None:
+    await collect(provider.stream_chat(MODEL, HELLO, options=ModelOptions(num_ctx=4096)))
+    (body,) = fake_anthropic.message_requests()
+    assert body["max_tokens"] == provider.max_tokens
+    assert "temperature" not in body
 
 
 async def test_no_key_fails_without_network(fake_anthropic: FakeAnthropic) -> None:

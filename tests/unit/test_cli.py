@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
+from tests.fakes.ollama_server import FakeOllama, closed_port_url
 from workbench.__main__ import discard_if_untouched, main
+from workbench.config import display_path
 from workbench.session.model import Message
 from workbench.session.store import SessionStore
 from workbench.spec.template import new_spec
@@ -99,3 +105,139 @@ def test_export_of_an_unknown_session_fails_with_a_message(
     assert main(["export", "no-such-session", "-o", str(tmp_path / "x.md")]) == 1
     assert "no-such-session" in capsys.readouterr().err
     assert not (tmp_path / "x.md").exists()
+
+
+def write_config(isolated_paths: Path, host: str) -> Path:
+    """A config file pointing at `host`, with Ollama tiers the fake can serve."""
+    path = isolated_paths / "config" / "config.toml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(
+        f"""[ollama]
+host = "{host}"
+connect_timeout_s = 2
+
+[tiers.fast]
+provider = "ollama"
+models = ["qwen2.5-coder:7b", "qwen2.5-coder:3b"]
+
+[tiers.quality]
+provider = "ollama"
+models = ["llama3.2:3b"]
+""",
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_doctor_passes_with_warnings_only(
+    fake_ollama: FakeOllama, isolated_paths: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_config(isolated_paths, fake_ollama.url)
+    assert main(["doctor"]) == 0
+    out = capsys.readouterr().out
+    assert f"✓ ollama: Ollama {fake_ollama.version} at {fake_ollama.url}" in out
+    assert "! tier fast: qwen2.5-coder:3b is not installed" in out
+    assert "! anthropic: no API key" in out
+    assert out.rstrip().endswith("2 warnings.")
+
+
+def test_doctor_fails_when_ollama_is_down(
+    isolated_paths: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = closed_port_url()
+    write_config(isolated_paths, url)
+    assert main(["doctor"]) == 1
+    out = capsys.readouterr().out
+    assert f"✗ ollama: cannot reach Ollama at {url}" in out
+    assert "fix: start it with `ollama serve`" in out
+
+
+def test_doctor_fails_on_a_bad_config_file(
+    fake_ollama: FakeOllama,
+    isolated_paths: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    path = write_config(isolated_paths, fake_ollama.url)
+    path.write_text("[ollama\nhost = 1\n", encoding="utf-8")
+    monkeypatch.setenv("OLLAMA_HOST", fake_ollama.url)  # the file is unreadable: use the env
+    assert main(["doctor"]) == 1
+    out = capsys.readouterr().out
+    assert "✗ config: 1 problem" in out
+    assert f"{display_path(path)}:1: invalid TOML" in out
+
+
+def test_pull_tier_fast_pulls_what_is_missing_with_plain_output(
+    fake_ollama: FakeOllama, isolated_paths: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_config(isolated_paths, fake_ollama.url)
+    assert main(["pull", "--tier", "fast"]) == 0
+    out = capsys.readouterr().out
+    lines = out.splitlines()
+    assert lines[:4] == [
+        "qwen2.5-coder:7b: already installed",
+        "Pulling qwen2.5-coder:3b",
+        "  pulling manifest",
+        lines[3],
+    ]
+    assert lines[3].startswith("  pulling ") and lines[3].endswith(" (4683.1 MB)")
+    assert lines[-5:] == [
+        "  writing manifest",
+        "  success",
+        "",
+        "Pulled: qwen2.5-coder:3b",
+        "Already installed: qwen2.5-coder:7b",
+    ]
+    assert "\r" not in out  # no redrawn bar when stdout is not a terminal
+    assert len([line for line in lines if line.startswith("  pulling ")]) == 1 + len(
+        fake_ollama.pull_layers
+    )
+    assert main(["pull", "--tier", "fast"]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == (
+        "Already installed: qwen2.5-coder:7b, qwen2.5-coder:3b"
+    )
+    assert fake_ollama.pulls_started == ["qwen2.5-coder:3b"]
+
+
+def test_pull_exits_1_with_the_reason_when_a_model_fails(
+    fake_ollama: FakeOllama, isolated_paths: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_config(isolated_paths, fake_ollama.url)
+    assert main(["pull", "nope:1b"]) == 1
+    out = capsys.readouterr().out
+    assert "Failed: nope:1b: The Ollama library has no model 'nope:1b'" in out
+    assert main(["pull", "--tier", "cloud"]) == 2
+    assert main(["pull", "--tier", "nope"]) == 2
+
+
+def test_ctrl_c_cancels_a_pull_cleanly(fake_ollama: FakeOllama, isolated_paths: Path) -> None:
+    write_config(isolated_paths, fake_ollama.url)
+    fake_ollama.pull_steps = 10_000
+    fake_ollama.pull_delay_s = 0.001
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "workbench", "pull", "qwen2.5-coder:3b"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=os.environ.copy(),
+    )
+    assert proc.stdout is not None
+    seen = [proc.stdout.readline() for _ in range(3)]  # Pulling, manifest, first layer
+    assert seen[2].startswith("  pulling ") and "manifest" not in seen[2]
+    proc.send_signal(signal.SIGINT)
+    rest, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, err
+    assert "Cancelled: qwen2.5-coder:3b was not finished" in rest
+    assert "Traceback" not in err
+    assert fake_ollama.wait_until(lambda: fake_ollama.pulls_aborted)
+    assert fake_ollama.pulls_aborted == ["qwen2.5-coder:3b"]
+    assert "qwen2.5-coder:3b" not in fake_ollama.models
+
+
+def test_keys_lists_every_binding_id_with_its_default(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["keys"]) == 0
+    out = capsys.readouterr().out
+    lines = {line.split()[0]: line.split()[1] for line in out.splitlines()[2:] if line.strip()}
+    assert lines["spec.send"] == "ctrl+r"
+    assert lines["message.retry"] == "r"
+    assert lines["model.pick"] == "ctrl+l"

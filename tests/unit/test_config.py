@@ -3,25 +3,32 @@
 from __future__ import annotations
 
 import os
+import re
 import stat
 import tomllib
 from pathlib import Path
 
 import pytest
 
-from workbench import paths
+from workbench import config_reader, paths
 from workbench.config import (
     DEFAULT_OLLAMA_HOST,
     ConfigError,
     ConfigProblem,
     ModelRef,
+    ModelSettings,
     display_path,
     load_settings,
     models_for_pane,
     normalize_ollama_host,
+    tier_for,
     tier_of,
 )
 from workbench.config_file import EXAMPLE_CONFIG, format_settings, remember_theme
+from workbench.providers.base import ModelOptions
+
+FAST = ["qwen2.5-coder:7b", "qwen2.5-coder:3b", "deepseek-coder:6.7b"]
+QUALITY = ["qwen2.5-coder:14b", "qwen2.5-coder:32b", "deepseek-coder:33b"]
 
 
 def write_config(text: str) -> Path:
@@ -38,9 +45,10 @@ def test_no_file_gives_working_defaults_and_no_problems() -> None:
     assert settings.theme == "workbench-dark"
     assert settings.ollama.host == "http://127.0.0.1:11434"
     assert settings.anthropic.api_key is None
-    assert settings.tiers["fast"].models == ["qwen2.5-coder:7b", "qwen2.5-coder:3b"]
-    assert settings.tiers["quality"].models == ["qwen2.5-coder:14b", "qwen2.5-coder:32b"]
+    assert settings.tiers["fast"].models == FAST
+    assert settings.tiers["quality"].models == QUALITY
     assert settings.tiers["cloud"].provider == "anthropic"
+    assert settings.tiers["cloud"].models == ["claude-sonnet-5-5", "claude-haiku-5-5"]
     assert "fenced" in settings.explore_system_prompt
     assert (
         "full" in settings.implement_system_prompt or "complete" in settings.implement_system_prompt
@@ -49,13 +57,10 @@ def test_no_file_gives_working_defaults_and_no_problems() -> None:
 
 def test_panes_get_their_tiers_in_order() -> None:
     settings, _ = load_settings(env={})
-    assert [m.name for m in models_for_pane(settings, "explore")] == [
-        "qwen2.5-coder:7b",
-        "qwen2.5-coder:3b",
-    ]
+    assert [m.name for m in models_for_pane(settings, "explore")] == FAST
     implement = models_for_pane(settings, "implement")
-    assert [m.tier for m in implement] == ["quality", "quality", "cloud", "cloud"]
-    assert implement[2] == ModelRef("anthropic", "claude-sonnet-5-5", "cloud")
+    assert [m.tier for m in implement] == ["quality"] * 3 + ["cloud"] * 2
+    assert implement[3] == ModelRef("anthropic", "claude-sonnet-5-5", "cloud")
     assert tier_of(settings, "ollama", "qwen2.5-coder:14b") == "quality"
     assert tier_of(settings, "anthropic", "qwen2.5-coder:14b") is None
 
@@ -166,7 +171,7 @@ def test_unknown_keys_and_bad_values_are_each_reported_with_their_line() -> None
         "autosave_delay_s = -1\n"
         "[anthropic]\nmax_tokens = 1.5\nmax_retry = 3\n"
         '[tiers.cloud]\nprovider = "openai"\nmodels = ["claude-opus-5"]\n'
-        "[keys]\nquit = 'ctrl+q'\n"
+        "[colours]\nquit = 'red'\n"
     )
     settings, problems = load_settings(env={})
     assert [(p.line, p.key) for p in problems] == [
@@ -174,8 +179,9 @@ def test_unknown_keys_and_bad_values_are_each_reported_with_their_line() -> None
         (3, "anthropic.max_tokens"),
         (4, "anthropic.max_retry"),
         (6, "tiers.cloud.provider"),
-        (8, "keys"),
+        (8, "colours"),
     ]
+    assert "unknown section" in problems[4].message and "[keys]" in problems[4].message
     assert "unknown" in problems[2].message and "max_retries" in problems[2].message
     assert settings.autosave_delay_s == 0.5
     assert settings.anthropic.max_tokens == 8192
@@ -281,3 +287,280 @@ def test_remember_theme_keeps_file_permissions() -> None:
     remember_theme("nord")
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert sorted(os.listdir(path.parent)) == ["config.toml"]
+
+
+# --- Tiers, generation options, keys and the new [ollama] / [anthropic] settings ---------------
+
+
+def test_defaults_of_tiers_options_keys_and_fallback_settings() -> None:
+    settings, problems = load_settings(env={})
+    assert problems == []
+    fast, quality, cloud = (settings.tiers[t] for t in ("fast", "quality", "cloud"))
+    assert (fast.fallback, quality.fallback, cloud.fallback) == (None, "cloud", None)
+    assert fast.options() == ModelOptions(temperature=0.3, keep_alive="30m")
+    assert quality.options() == ModelOptions(keep_alive="30m")
+    assert cloud.options() == ModelOptions()
+    assert all(t.system_prompt is None for t in settings.tiers.values())
+    assert (settings.ollama.warm_up, settings.ollama.poll_interval_s) == (True, 5.0)
+    assert settings.anthropic.fallback_without_asking is False
+    assert settings.keys == {}
+
+
+def test_every_new_key_is_read_from_the_file() -> None:
+    write_config(
+        "[ollama]\nwarm_up = false\npoll_interval_s = 2.5\n"
+        "[anthropic]\nfallback_without_asking = true\n"
+        "[tiers.fast]\nfallback = 'quality'\nsystem_prompt = 'Be brief.'\n"
+        "temperature = 0.5\nnum_ctx = 8192\nmax_tokens = 1024\nkeep_alive = '1h'\n"
+        "[tiers.quality]\nfallback = 'big'\n"  # a tier defined further down
+        "[tiers.big]\nmodels = ['deepseek-coder:33b']\nkeep_alive = 600\n"
+        '[models."qwen2.5-coder:14b"]\ntemperature = 0\nnum_ctx = 32768\n'
+        "max_tokens = 4096\nkeep_alive = '-1'\n"
+        "[keys]\nsend = 'ctrl+enter'\nfocus_explore = 'f6, ctrl+e'\n"
+    )
+    settings, problems = load_settings(env={})
+    assert problems == []
+    assert (settings.ollama.warm_up, settings.ollama.poll_interval_s) == (False, 2.5)
+    assert settings.anthropic.fallback_without_asking is True
+    fast = settings.tiers["fast"]
+    assert (fast.fallback, fast.system_prompt) == ("quality", "Be brief.")
+    assert fast.options() == ModelOptions(0.5, 8192, 1024, "1h")
+    assert settings.tiers["quality"].fallback == "big"
+    assert settings.tiers["big"].options() == ModelOptions(keep_alive=600)
+    assert settings.model_info("qwen2.5-coder:14b").options() == ModelOptions(0.0, 32768, 4096, -1)
+    assert settings.keys == {"send": "ctrl+enter", "focus_explore": "f6,ctrl+e"}
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ('"30m"', "30m"),
+        ('"1h"', "1h"),
+        ('"90s"', "90s"),
+        ('"1h30m"', "1h30m"),
+        ('"1.5h"', "1.5h"),
+        ('"-1"', -1),  # Ollama parses a string only with a unit: a bare number is sent as one
+        ('"0"', 0),
+        (" 3600", 3600),
+        ("-1", -1),
+        ('""', None),  # clears the tier's built-in "30m"
+    ],
+)
+def test_keep_alive_accepts_durations_and_whole_seconds(value: str, expected: object) -> None:
+    write_config(f"[tiers.fast]\nkeep_alive = {value}\n")
+    settings, problems = load_settings(env={})
+    assert problems == []
+    assert settings.tiers["fast"].keep_alive == expected
+
+
+@pytest.mark.parametrize(
+    ("table", "line", "message"),
+    [
+        ("[ollama]\nwarm_up = 'yes'", "ollama.warm_up", 'expected true or false, got "yes"'),
+        ("[ollama]\npoll_interval_s = 0", "ollama.poll_interval_s", "expected a number above 0"),
+        (
+            "[anthropic]\nfallback_without_asking = 1",
+            "anthropic.fallback_without_asking",
+            "expected true or false, got 1",
+        ),
+        ("[tiers.fast]\ntemperature = 2.5", "tiers.fast.temperature", "from 0 to 2, got 2.5"),
+        ("[tiers.fast]\ntemperature = -0.1", "tiers.fast.temperature", "from 0 to 2, got -0.1"),
+        ("[tiers.fast]\nnum_ctx = 0", "tiers.fast.num_ctx", "whole number of at least 1"),
+        ("[tiers.fast]\nmax_tokens = 10.5", "tiers.fast.max_tokens", "expected a whole number"),
+        ("[tiers.fast]\nkeep_alive = '30 minutes'", "tiers.fast.keep_alive", "expected a duration"),
+        ("[tiers.fast]\nkeep_alive = 'forever'", "tiers.fast.keep_alive", "expected a duration"),
+        ("[tiers.fast]\nkeep_alive = 1.5", "tiers.fast.keep_alive", "or whole seconds, got 1.5"),
+        ("[tiers.fast]\nkeep_alive = true", "tiers.fast.keep_alive", "expected a duration"),
+        ("[tiers.fast]\nsystem_prompt = 3", "tiers.fast.system_prompt", "expected a string"),
+        ("[tiers.fast]\nfallback = ['cloud']", "tiers.fast.fallback", "expected a string"),
+        ("[tiers.fast]\ntemprature = 0.2", "tiers.fast.temprature", "unknown setting"),
+        ('[models."m:1b"]\ntemperature = 3', 'models."m:1b".temperature', "from 0 to 2"),
+        ('[models."m:1b"]\nnum_ctx = -5', 'models."m:1b".num_ctx', "at least 1, got -5"),
+        ('[models."m:1b"]\nmax_tokens = "lots"', 'models."m:1b".max_tokens', "whole number"),
+        ('[models."m:1b"]\nkeep_alive = "5 min"', 'models."m:1b".keep_alive', "a duration"),
+        ('[models."m:1b"]\ntop_p = 0.9', 'models."m:1b".top_p', "unknown setting"),
+        ("[keys]\nsend = ''", "keys.send", 'expected keys such as "ctrl+enter"'),
+        ("[keys]\nsend = 'ctrl enter'", "keys.send", "expected keys"),
+        ("[keys]\nsend = 'f6,,f7'", "keys.send", "expected keys"),
+        ("[keys]\nsend = ['f6']", "keys.send", "expected a string, got an array"),
+        ('[keys]\n"" = "f6"', 'keys.""', "expected a binding id"),
+        ("theme = 'nord'\nkeys = 'f6'", "keys", "expected a table [keys]"),
+    ],
+)
+def test_each_bad_new_value_is_reported_with_its_line_and_key(
+    table: str, line: str, message: str
+) -> None:
+    path = write_config(f"# comment\n{table}\n")
+    defaults, _ = load_settings(path=path.with_name("missing.toml"), env={})
+    settings, problems = load_settings(env={})
+    assert [(p.line, p.key) for p in problems] == [(3, line)]
+    assert message in problems[0].message
+    assert str(problems[0]).startswith(f"{display_path(path)}:{problems[0].line}: ")
+    # The bad value is dropped: everything keeps its default.
+    assert (settings.tiers, settings.keys) == (defaults.tiers, defaults.keys)
+    assert (settings.ollama, settings.anthropic) == (defaults.ollama, defaults.anthropic)
+    assert settings.model_info("m:1b") == ModelSettings()
+
+
+def test_a_bad_fallback_is_reported_and_the_default_kept() -> None:
+    path = write_config(
+        "[tiers.quality]\nfallback = 'clowd'\n"
+        "[tiers.fast]\nfallback = 'fast'\n"
+        "[tiers.big]\nmodels = ['deepseek-coder:33b']\nfallback = 'nowhere'\n"
+        "[tiers.cloud]\nfallback = ''\n"  # "" turns a fallback off; cloud has none anyway
+    )
+    settings, problems = load_settings(env={})
+    assert [(p.line, p.key) for p in problems] == [
+        (2, "tiers.quality.fallback"),
+        (4, "tiers.fast.fallback"),
+        (7, "tiers.big.fallback"),
+    ]
+    assert str(problems[0]) == (
+        f'{display_path(path)}:2: [tiers.quality] fallback: no such tier, got "clowd" (other '
+        "tiers: fast, cloud, big); using the default"
+    )
+    assert "cannot fall back to itself" in problems[1].message
+    assert settings.tiers["quality"].fallback == "cloud"
+    assert settings.tiers["fast"].fallback is None
+    assert settings.tiers["big"].fallback is None
+
+
+def test_an_empty_string_clears_a_built_in_tier_setting() -> None:
+    write_config(
+        "[tiers.quality]\nfallback = ''\nkeep_alive = ''\n[tiers.fast]\ntemperature = ''\n"
+    )
+    settings, problems = load_settings(env={})
+    assert problems == []
+    assert settings.tiers["quality"].fallback is None
+    assert settings.tiers["quality"].options() == ModelOptions()
+    assert settings.tiers["fast"].options() == ModelOptions(keep_alive="30m")
+
+
+def test_options_for_overlays_the_model_on_its_tier_field_by_field() -> None:
+    write_config(
+        '[tiers.fast]\nnum_ctx = 8192\n[models."qwen2.5-coder:7b"]\ntemperature = 0.1\n'
+        "max_tokens = 512\n"
+    )
+    settings, _ = load_settings(env={})
+    seven = ModelRef("ollama", "qwen2.5-coder:7b", "fast")
+    assert settings.options_for(seven) == ModelOptions(0.1, 8192, 512, "30m")
+    three = ModelRef("ollama", "qwen2.5-coder:3b", "fast")
+    assert settings.options_for(three) == ModelOptions(0.3, 8192, None, "30m")
+    # The label a pane gave a model picked from the installed list decides its tier ...
+    picked = ModelRef("ollama", "llama3.2:3b", "quality")
+    assert settings.options_for(picked) == ModelOptions(keep_alive="30m")
+    # ... a listed model without one still gets its tier's; an unknown model only its own.
+    assert settings.options_for(ModelRef("ollama", "qwen2.5-coder:7b", "")) == ModelOptions(
+        0.1, 8192, 512, "30m"
+    )
+    assert settings.options_for(ModelRef("ollama", "llama3.2:3b", "")) == ModelOptions()
+    assert settings.options_for(ModelRef("anthropic", "claude-sonnet-5-5", "cloud")) == (
+        ModelOptions()
+    )
+
+
+def test_tier_for_prefers_the_ref_label_and_needs_the_same_provider() -> None:
+    settings, _ = load_settings(env={})
+    assert tier_for(settings, ModelRef("ollama", "anything", "fast")) == "fast"
+    assert tier_for(settings, ModelRef("ollama", "qwen2.5-coder:14b", "")) == "quality"
+    assert tier_for(settings, ModelRef("anthropic", "claude-haiku-5-5", "quality")) == "cloud"
+    assert tier_for(settings, ModelRef("anthropic", "claude-x", "quality")) is None
+
+
+def test_system_prompt_for_uses_the_tier_prompt_else_the_pane_prompt() -> None:
+    write_config(
+        "[prompts]\nexplore = 'Explore.'\nimplement = 'Implement.'\n"
+        "[tiers.cloud]\nsystem_prompt = 'Claude, implement.'\n"
+    )
+    settings, problems = load_settings(env={})
+    assert problems == []
+    fast = ModelRef("ollama", "qwen2.5-coder:7b", "fast")
+    quality = ModelRef("ollama", "qwen2.5-coder:14b", "quality")
+    cloud = ModelRef("anthropic", "claude-sonnet-5-5", "cloud")
+    assert settings.system_prompt_for(fast, "explore") == "Explore."
+    assert settings.system_prompt_for(quality, "implement") == "Implement."
+    assert settings.system_prompt_for(cloud, "implement") == "Claude, implement."
+    assert settings.system_prompt_for(ModelRef("ollama", "other", ""), "explore") == "Explore."
+
+
+def test_format_settings_shows_every_new_setting() -> None:
+    write_config(
+        "[ollama]\nwarm_up = false\npoll_interval_s = 2\n"
+        "[anthropic]\nfallback_without_asking = true\n"
+        "[tiers.cloud]\nsystem_prompt = 'Be exact.'\nmax_tokens = 16000\n"
+        '[models."qwen2.5-coder:14b"]\nnum_ctx = 16384\nkeep_alive = "1h"\n'
+        "[keys]\nsend = 'ctrl+enter'\n"
+    )
+    settings, problems = load_settings(env={})
+    report = format_settings(settings, problems)
+    assert "checked every 2 s; warm-up off" in report
+    assert "local tiers fall back to Claude without asking" in report
+    assert 'temperature 0.3, keep_alive "30m"; no fallback; the pane\'s system prompt' in report
+    assert 'keep_alive "30m"; then tier cloud;' in report
+    assert "max_tokens 16000; no fallback; own system prompt, 9 characters" in report
+    assert 'qwen2.5-coder:14b  ? tokens; ? / ?; num_ctx 16384, keep_alive "1h"' in report
+    assert "send  ctrl+enter" in report
+    defaults, none = load_settings(path=Path("/nonexistent/config.toml"), env={})
+    assert "Keys          app defaults" in format_settings(defaults, none)
+
+
+def test_an_empty_api_key_in_the_file_means_not_set() -> None:
+    write_config("[anthropic]\napi_key = '  '\n")
+    settings, problems = load_settings(env={})
+    assert problems == []
+    assert (settings.anthropic.api_key, settings.anthropic.api_key_source) == (None, "default")
+
+
+# --- The documented example: in config_file.py and in the README ------------------------------
+
+
+def readme_config_example() -> str:
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("\n## Configuration\n", 1)[1].split("\n## ", 1)[0]
+    found = re.search(r"```toml\n(.*?)```", section, re.S)
+    assert found, "the README's configuration section has no ```toml block"
+    return found.group(1)
+
+
+def documented_keys(text: str) -> set[tuple[str, str]]:
+    """(table, key) pairs an example shows, commented out or not; [tiers.x] counts as tiers."""
+    keys: set[tuple[str, str]] = set()
+    table = ""
+    for raw in text.splitlines():
+        line = raw.removeprefix("# ")
+        if header := re.match(r"\[([A-Za-z_]+)[].]", line):
+            table = header.group(1)
+            keys.add((table, ""))
+        elif key := re.match(r"([A-Za-z_]+) = ", line):
+            keys.add((table, key.group(1)))
+    return keys
+
+
+def every_setting() -> set[tuple[str, str]]:
+    tables = {
+        "": config_reader._TOP,
+        "ollama": config_reader._OLLAMA,
+        "anthropic": config_reader._ANTHROPIC,
+        "prompts": config_reader._PROMPTS,
+        "templates": config_reader._TEMPLATES,
+        "tiers": config_reader._TIER,
+        "models": config_reader._MODEL,
+    }
+    found = {(table, key) for table, schema in tables.items() for key in schema}
+    assert set(tables) - {""} | {"keys"} == set(config_reader.SECTIONS)
+    return found | {("keys", "")}
+
+
+@pytest.mark.parametrize("source", ["EXAMPLE_CONFIG", "README"])
+def test_the_examples_load_cleanly_with_default_values_and_show_every_setting(
+    source: str,
+) -> None:
+    text = EXAMPLE_CONFIG if source == "EXAMPLE_CONFIG" else readme_config_example()
+    write_config(text)
+    settings, problems = load_settings(env={})
+    assert problems == []
+    defaults, _ = load_settings(path=Path("/nonexistent/config.toml"), env={})
+    assert settings.tiers == defaults.tiers
+    assert (settings.ollama, settings.anthropic) == (defaults.ollama, defaults.anthropic)
+    assert (settings.models, settings.keys) == (defaults.models, defaults.keys)
+    assert every_setting() - documented_keys(text) == set()

@@ -7,6 +7,7 @@ import sys
 import textwrap
 
 CORE_MODULES = [
+    "workbench.config_reader",  # first: it must import on its own, before workbench.config
     "workbench.config",
     "workbench.config_file",
     "workbench.paths",
@@ -21,6 +22,13 @@ CORE_MODULES = [
     "workbench.spec.payload",
     "workbench.export",
     "workbench.providers.base",
+    "workbench.providers.ollama",
+    "workbench.doctor",
+    "workbench.pull",
+    "workbench.providers.fallback",
+    "workbench.providers.chain",
+    "workbench.model_catalog",
+    "workbench.usage",
 ]
 
 BLOCKER = textwrap.dedent(

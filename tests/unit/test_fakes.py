@@ -57,6 +57,79 @@ def test_ollama_non_streaming_chat_and_other_endpoints(fake_ollama: FakeOllama) 
     ]
 
 
+def ndjson(raw: str) -> list[dict[str, object]]:
+    """Parse an NDJSON body, failing on a blank line as the ollama client would."""
+    lines = raw.split("\n")
+    assert lines[-1] == ""
+    return [json.loads(line) for line in lines[:-1]]
+
+
+def test_ollama_tags_details_default_from_the_name_and_can_be_set(
+    fake_ollama: FakeOllama,
+) -> None:
+    fake_ollama.models = ["qwen2.5-coder:14b", "llama3.2:3b-instruct-q8_0", "mistral"]
+    fake_ollama.model_details["mistral"] = {"parameter_size": "7.2B", "quantization_level": "Q5_0"}
+    tags = httpx.get(f"{fake_ollama.url}/api/tags").json()["models"]
+    sizes = [(t["details"]["parameter_size"], t["details"]["quantization_level"]) for t in tags]
+    assert sizes == [("14.8B", "Q4_K_M"), ("3.1B", "Q8_0"), ("7.2B", "Q5_0")]
+
+
+def test_ollama_ps_lists_loaded_models_and_chat_or_warm_up_loads(
+    fake_ollama: FakeOllama,
+) -> None:
+    url = fake_ollama.url
+    assert httpx.get(f"{url}/api/ps").json() == {"models": []}
+    chat = {"model": "llama3.2:3b", "messages": [], "stream": False, "keep_alive": "1h"}
+    httpx.post(f"{url}/api/chat", json=chat)
+    (running,) = httpx.get(f"{url}/api/ps").json()["models"]
+    assert running["model"] == "llama3.2:3b"
+    assert {"expires_at", "size_vram", "context_length", "size", "digest"} <= running.keys()
+    warm = httpx.post(f"{url}/api/generate", json={"model": "qwen2.5-coder:7b", "prompt": ""})
+    assert warm.json().items() >= {"response": "", "done": True, "done_reason": "load"}.items()
+    assert set(fake_ollama.loaded) == {"llama3.2:3b", "qwen2.5-coder:7b"}
+    httpx.post(f"{url}/api/generate", json={"model": "qwen2.5-coder:7b", "keep_alive": 0})
+    assert set(fake_ollama.loaded) == {"llama3.2:3b"}  # keep_alive 0 unloads, as in Ollama
+    missing = httpx.post(f"{url}/api/generate", json={"model": "x", "prompt": ""})
+    assert (missing.status_code, missing.json()) == (404, {"error": "model 'x' not found"})
+    bad = httpx.post(f"{url}/api/generate", json={"model": "llama3.2:3b", "keep_alive": "-1"})
+    assert bad.status_code == 400 and "missing unit" in bad.json()["error"]
+    keep_alives = [body.get("keep_alive") for body in fake_ollama.generate_requests()]
+    assert keep_alives == [None, 0, None, "-1"]
+
+
+def test_ollama_pull_streams_progress_like_the_real_server(fake_ollama: FakeOllama) -> None:
+    fake_ollama.pull_layers = [1000, 10]
+    fake_ollama.pull_steps = 2
+    with httpx.stream("POST", f"{fake_ollama.url}/api/pull", json={"model": "llama3.2"}) as r:
+        assert r.headers["content-type"] == "application/x-ndjson"
+        parts = ndjson(r.read().decode())
+    first, second = (str(p["digest"]) for p in parts[1:4:2])
+    assert parts == [
+        {"status": "pulling manifest"},
+        {"status": f"pulling {first[7:19]}", "digest": first, "total": 1000, "completed": 500},
+        {"status": f"pulling {first[7:19]}", "digest": first, "total": 1000, "completed": 1000},
+        {"status": f"pulling {second[7:19]}", "digest": second, "total": 10, "completed": 5},
+        {"status": f"pulling {second[7:19]}", "digest": second, "total": 10, "completed": 10},
+        {"status": "verifying sha256 digest"},
+        {"status": "writing manifest"},
+        {"status": "success"},
+    ]
+    assert "llama3.2:latest" in fake_ollama.models
+    assert fake_ollama.pulls_started == fake_ollama.pulls_finished == ["llama3.2"]
+
+
+def test_ollama_pull_of_an_unknown_name_fails_inside_the_stream(fake_ollama: FakeOllama) -> None:
+    # Real Ollama answers 200 and reports the failure as an error line.
+    with httpx.stream("POST", f"{fake_ollama.url}/api/pull", json={"model": "nope:1b"}) as r:
+        assert r.status_code == 200
+        parts = ndjson(r.read().decode())
+    assert parts == [
+        {"status": "pulling manifest"},
+        {"error": "pull model manifest: file does not exist"},
+    ]
+    assert "nope:1b" not in fake_ollama.models and fake_ollama.pulls_finished == []
+
+
 def sse_events(raw: str) -> Iterator[tuple[str, dict[str, object]]]:
     """Parse an SSE body into (event name, data) pairs."""
     for block in raw.strip().split("\n\n"):
@@ -118,6 +191,39 @@ def test_cli_prints_url_and_serves(module: str, path: str) -> None:
         assert url.startswith("http://127.0.0.1:")
         response = httpx.request("GET" if "tags" in path else "POST", url + path, json={})
         assert response.status_code in (200, 401)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=5)
+
+
+def test_ollama_cli_loaded_and_pull_options() -> None:
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "tests.fakes.ollama_server",
+            *(
+                "--models",
+                "a:1b,b:2b",
+                "--loaded",
+                "b:2b",
+                "--pull-delay",
+                "0",
+                "--pull-steps",
+                "1",
+            ),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        url = proc.stdout.readline().strip()
+        assert [m["name"] for m in httpx.get(f"{url}/api/ps").json()["models"]] == ["b:2b"]
+        pulled = httpx.post(f"{url}/api/pull", json={"model": "llama3.2:1b"}).text
+        assert ndjson(pulled)[-1] == {"status": "success"}
+        tags = [m["name"] for m in httpx.get(f"{url}/api/tags").json()["models"]]
+        assert tags == ["a:1b", "b:2b", "llama3.2:1b"]
     finally:
         proc.terminate()
         proc.wait(timeout=5)

@@ -4,19 +4,22 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.fakes.ollama_server import FakeOllama, closed_port_url
+from tests.fakes.ollama_server import FakeOllama, LoadedState, closed_port_url, model_digest
 from workbench.providers.base import (
     ChatMessage,
     ErrorKind,
+    ModelOptions,
     ProviderError,
+    PullProgress,
     StreamEvent,
     TextDelta,
     Usage,
 )
-from workbench.providers.ollama import OllamaProvider
+from workbench.providers.ollama import OllamaProvider, canonical_name
 
 MODEL = "qwen2.5-coder:7b"
 HELLO = [ChatMessage("user", "Say hello")]
@@ -229,3 +232,176 @@ async def test_stall_mid_stream_is_a_timeout(fake_ollama: FakeOllama) -> None:
     deltas, _, error = await collect(prov.stream_chat(MODEL, HELLO))
     assert deltas == fake_ollama.chunks_for(MODEL)[:1]
     assert error is not None and error.kind is ErrorKind.TIMEOUT
+
+
+async def test_options_and_keep_alive_reach_the_server(
+    fake_ollama: FakeOllama, provider: OllamaProvider
+) -> None:
+    options = ModelOptions(temperature=0.3, num_ctx=16384, max_tokens=256, keep_alive="30m")
+    _, usage, error = await collect(provider.stream_chat(MODEL, HELLO, options=options))
+    assert error is None and usage is not None
+    (body,) = fake_ollama.chat_requests()
+    assert body["options"] == {"temperature": 0.3, "num_ctx": 16384, "num_predict": 256}
+    assert body["keep_alive"] == "30m"
+
+
+async def test_unset_options_are_left_to_the_server(
+    fake_ollama: FakeOllama, provider: OllamaProvider
+) -> None:
+    await collect(provider.stream_chat(MODEL, HELLO))
+    await collect(provider.stream_chat(MODEL, HELLO, options=ModelOptions(num_ctx=8192)))
+    plain, partial = fake_ollama.chat_requests()
+    assert "options" not in plain and "keep_alive" not in plain
+    assert partial["options"] == {"num_ctx": 8192}
+    assert "keep_alive" not in partial
+
+
+async def test_keep_alive_forever_is_sent_as_a_number(
+    fake_ollama: FakeOllama, provider: OllamaProvider
+) -> None:
+    # The server reads a JSON string as a Go duration, which "-1" is not.
+    await collect(provider.stream_chat(MODEL, HELLO, options=ModelOptions(keep_alive="-1")))
+    (body,) = fake_ollama.chat_requests()
+    assert body["keep_alive"] == -1
+    (loaded,) = await provider.loaded_models()
+    assert loaded.expires_at is not None and loaded.expires_at.year > 2100
+
+
+async def test_loaded_models_are_parsed_from_ps(
+    fake_ollama: FakeOllama, provider: OllamaProvider
+) -> None:
+    assert await provider.loaded_models() == []
+    expires = datetime(2030, 5, 1, 12, 30, tzinfo=UTC)
+    fake_ollama.loaded[MODEL] = LoadedState(
+        expires_at=expires, size_vram=1_000_000, context_length=8192
+    )
+    (model,) = await provider.loaded_models()
+    assert model.name == MODEL
+    assert model.expires_at == expires and model.expires_at.tzinfo is not None
+    assert model.vram_bytes == 1_000_000
+    assert model.size_bytes and model.size_bytes > 0
+    assert model.context_length == 8192
+
+
+async def test_a_chat_loads_its_model_for_keep_alive(
+    fake_ollama: FakeOllama, provider: OllamaProvider
+) -> None:
+    before = datetime.now(UTC)
+    await collect(provider.stream_chat(MODEL, HELLO, options=ModelOptions(keep_alive="10m")))
+    (model,) = await provider.loaded_models()
+    assert model.name == MODEL and model.expires_at is not None
+    assert model.expires_at - before >= timedelta(minutes=10)
+
+
+async def test_warm_up_loads_the_model_with_an_empty_generate(
+    fake_ollama: FakeOllama, provider: OllamaProvider
+) -> None:
+    await provider.warm_up(MODEL, keep_alive="1h")
+    (body,) = fake_ollama.generate_requests()
+    assert (body["model"], body["prompt"], body["keep_alive"]) == (MODEL, "", "1h")
+    assert [m.name for m in await provider.loaded_models()] == [MODEL]
+    assert fake_ollama.chat_requests() == []
+
+
+async def test_warm_up_of_a_missing_model_says_how_to_pull(provider: OllamaProvider) -> None:
+    with pytest.raises(ProviderError) as missing:
+        await provider.warm_up("nope:1b")
+    assert missing.value.kind is ErrorKind.MODEL_MISSING
+    assert "ollama pull nope:1b" in missing.value.message
+
+
+async def test_warm_up_with_the_server_down() -> None:
+    prov = OllamaProvider(closed_port_url(), timeout_s=5, connect_timeout_s=2)
+    with pytest.raises(ProviderError) as down:
+        await prov.warm_up(MODEL)
+    assert down.value.kind is ErrorKind.UNREACHABLE
+
+
+async def test_pull_reports_progress_then_the_model_is_installed(
+    fake_ollama: FakeOllama, provider: OllamaProvider
+) -> None:
+    new = "qwen2.5-coder:14b"
+    steps = [step async for step in provider.pull(new)]
+    assert steps[0] == PullProgress("pulling manifest")
+    assert [s.status for s in steps[-3:]] == [
+        "verifying sha256 digest",
+        "writing manifest",
+        "success",
+    ]
+    weights = [s for s in steps if s.digest == model_digest(new)]
+    assert len(weights) == fake_ollama.pull_steps
+    assert weights[0].status == f"pulling {model_digest(new)[7:19]}"
+    assert [s.completed for s in weights] == sorted(s.completed or 0 for s in weights)
+    assert weights[-1].fraction == 1.0 and weights[-1].total == fake_ollama.pull_layers[0]
+    assert fake_ollama.pulls_finished == [new]
+    assert new in [m.name for m in await provider.list_models()]
+
+
+async def test_pull_of_an_unknown_model_is_a_clear_error(
+    fake_ollama: FakeOllama, provider: OllamaProvider
+) -> None:
+    seen: list[str] = []
+    with pytest.raises(ProviderError) as unknown:
+        async for step in provider.pull("qwen9-coder:7b"):
+            seen.append(step.status)
+    assert seen == ["pulling manifest"]
+    assert unknown.value.kind is ErrorKind.MODEL_MISSING
+    assert "no model 'qwen9-coder:7b'" in unknown.value.message
+    assert "ollama.com/library" in unknown.value.message
+    assert "qwen9-coder:7b" not in fake_ollama.models
+
+
+async def test_pull_failing_on_the_server_passes_the_reason_on(
+    fake_ollama: FakeOllama, provider: OllamaProvider
+) -> None:
+    fake_ollama.pull_error = (
+        "pull model manifest: dial tcp: lookup registry.ollama.ai: no such host"
+    )
+    with pytest.raises(ProviderError) as failed:
+        async for _ in provider.pull("llama3.2:1b"):
+            pass
+    assert failed.value.kind is ErrorKind.OTHER
+    assert "could not download 'llama3.2:1b'" in failed.value.message
+    assert "no such host" in failed.value.message
+
+
+async def test_pull_with_the_server_down_says_how_to_start_it() -> None:
+    url = closed_port_url()
+    prov = OllamaProvider(url, timeout_s=5, connect_timeout_s=2)
+    with pytest.raises(ProviderError) as down:
+        async for _ in prov.pull(MODEL):
+            pass
+    assert down.value.kind is ErrorKind.UNREACHABLE
+    assert url in down.value.message and "ollama serve" in down.value.message
+
+
+async def test_cancelling_a_pull_closes_the_download(
+    fake_ollama: FakeOllama, provider: OllamaProvider
+) -> None:
+    fake_ollama.pull_steps = 1000
+    fake_ollama.pull_delay_s = 0.002
+    new = "qwen2.5-coder:32b"
+    layer_started = asyncio.Event()
+
+    async def consume() -> None:
+        async for step in provider.pull(new):
+            if step.digest:
+                layer_started.set()
+
+    task = asyncio.create_task(consume())
+    await layer_started.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert await asyncio.to_thread(fake_ollama.wait_until, lambda: fake_ollama.pulls_aborted)
+    assert fake_ollama.pulls_aborted == [new]
+    assert fake_ollama.pulls_finished == []
+    assert new not in fake_ollama.models
+
+
+def test_canonical_name_adds_the_latest_tag() -> None:
+    assert canonical_name("llama3.2") == "llama3.2:latest"
+    assert canonical_name("qwen2.5-coder:7b") == "qwen2.5-coder:7b"
+    assert (
+        canonical_name("registry.local:5000/team/coder") == "registry.local:5000/team/coder:latest"
+    )

@@ -19,6 +19,7 @@ from workbench.providers.base import (
     ChatMessage,
     ErrorKind,
     ModelInfo,
+    ModelOptions,
     ProviderError,
     StreamEvent,
     TextDelta,
@@ -106,9 +107,20 @@ class AnthropicProvider:
         self._client = None
 
     async def stream_chat(
-        self, model: str, messages: list[ChatMessage], *, system: str | None = None
+        self,
+        model: str,
+        messages: list[ChatMessage],
+        *,
+        system: str | None = None,
+        options: ModelOptions | None = None,
     ) -> AsyncIterator[StreamEvent]:
-        """Yield `TextDelta`s then one `Usage`; raise `ProviderError` on failure."""
+        """Yield `TextDelta`s then one `Usage`; raise `ProviderError` on failure.
+
+        Of `options`, only `max_tokens` applies (it overrides the provider's default). The API
+        has no context size or keep-alive, and current Claude models reject `temperature` (HTTP
+        400 "temperature is deprecated for this model"; SDK 2.x dropped the parameter), so it is
+        never sent.
+        """
         if not self._api_key:
             raise ProviderError(ErrorKind.AUTH, NO_KEY_MESSAGE)
         client = await self._get_client()
@@ -123,13 +135,14 @@ class AnthropicProvider:
                 turns.append({"role": "user", "content": m.content})
             elif m.role == "assistant":
                 turns.append({"role": "assistant", "content": m.content})
+        max_tokens = options.max_tokens if options and options.max_tokens else self.max_tokens
         started = time.monotonic()
         input_tokens: int | None = None
         partial = stopped = False
         try:
             async with client.messages.stream(
                 model=model,
-                max_tokens=self.max_tokens,
+                max_tokens=max_tokens,
                 messages=turns,
                 system="\n\n".join(system_parts) if system_parts else anthropic.omit,
             ) as stream:

@@ -12,13 +12,17 @@ import json
 import sys
 import time
 from collections.abc import AsyncIterator
+from datetime import UTC
 from typing import TYPE_CHECKING, Any, Literal
 
 from workbench.providers.base import (
     ChatMessage,
     ErrorKind,
+    LoadedModel,
     ModelInfo,
+    ModelOptions,
     ProviderError,
+    PullProgress,
     StreamEvent,
     TextDelta,
     Usage,
@@ -28,6 +32,36 @@ if TYPE_CHECKING:
     import ollama
 
 _KEPT = "; the partial text is kept"
+_NOT_IN_REGISTRY = "file does not exist"
+"""What Ollama's pull reports when the registry has no such model or tag."""
+
+
+def canonical_name(model: str) -> str:
+    """The name Ollama lists a model under: "llama3.2" is "llama3.2:latest"."""
+    return model if ":" in model.rsplit("/", 1)[-1] else f"{model}:latest"
+
+
+def request_options(options: ModelOptions | None) -> dict[str, Any]:
+    """Ollama's `options` object for a request: only the settings that are set."""
+    if options is None:
+        return {}
+    wanted = {
+        "temperature": options.temperature,
+        "num_ctx": options.num_ctx,
+        "num_predict": options.max_tokens,
+    }
+    return {key: value for key, value in wanted.items() if value is not None}
+
+
+def keep_alive_value(value: str | int | None) -> str | int | None:
+    """`keep_alive` as Ollama's API takes it: a duration string ("30m") or whole seconds.
+
+    A number written as a string ("-1", "300") becomes an int: the server reads a JSON string as
+    a Go duration, which needs a unit, so "-1" would be rejected.
+    """
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return int(value.strip())
+    return value
 
 
 async def _load() -> None:
@@ -84,7 +118,12 @@ class OllamaProvider:
         self._client = None
 
     async def stream_chat(
-        self, model: str, messages: list[ChatMessage], *, system: str | None = None
+        self,
+        model: str,
+        messages: list[ChatMessage],
+        *,
+        system: str | None = None,
+        options: ModelOptions | None = None,
     ) -> AsyncIterator[StreamEvent]:
         """Yield `TextDelta`s then one `Usage`; raise `ProviderError` on failure."""
         client = await self._get_client()
@@ -96,7 +135,13 @@ class OllamaProvider:
         final: ollama.ChatResponse | None = None
         partial = False
         try:
-            stream = await client.chat(model=model, messages=payload, stream=True)
+            stream = await client.chat(
+                model=model,
+                messages=payload,
+                stream=True,
+                options=request_options(options) or None,
+                keep_alive=keep_alive_value(options.keep_alive if options else None),
+            )
             async for part in stream:
                 if part.message.content:
                     partial = True
@@ -154,6 +199,61 @@ class OllamaProvider:
                 )
             )
         return models
+
+    async def loaded_models(self) -> list[LoadedModel]:
+        """The models the server holds in memory right now (from /api/ps)."""
+        client = await self._get_client()
+        try:
+            running = await client.ps()
+        except Exception as exc:
+            raise self._error(exc) from exc
+        loaded = []
+        for entry in running.models:
+            expires = entry.expires_at
+            if expires is not None and expires.tzinfo is None:
+                expires = expires.replace(tzinfo=UTC)  # Ollama sends an offset; be safe anyway
+            loaded.append(
+                LoadedModel(
+                    name=entry.model or entry.name or "",
+                    size_bytes=int(entry.size) if entry.size is not None else None,
+                    vram_bytes=int(entry.size_vram) if entry.size_vram is not None else None,
+                    expires_at=expires,
+                    context_length=entry.context_length,
+                )
+            )
+        return loaded
+
+    async def pull(self, model: str) -> AsyncIterator[PullProgress]:
+        """Download a model, yielding the server's progress; raise `ProviderError` on failure.
+
+        Cancelling the consuming task closes the HTTP stream; Ollama keeps the layers it has
+        and resumes them on the next pull.
+        """
+        client = await self._get_client()
+        stream: AsyncIterator[ollama.ProgressResponse] | None = None
+        try:
+            stream = await client.pull(model, stream=True)
+            async for part in stream:
+                yield PullProgress(
+                    status=part.status or "",
+                    digest=part.digest,
+                    total=part.total,
+                    completed=part.completed,
+                )
+        except Exception as exc:
+            raise self._pull_error(exc, model) from exc
+        finally:
+            close = getattr(stream, "aclose", None)
+            if close is not None:
+                await close()
+
+    async def warm_up(self, model: str, keep_alive: str | int | None = None) -> None:
+        """Load a model into memory without generating (a generate request with no prompt)."""
+        client = await self._get_client()
+        try:
+            await client.generate(model=model, prompt="", keep_alive=keep_alive_value(keep_alive))
+        except Exception as exc:
+            raise self._error(exc, model=model) from exc
 
     async def version(self) -> str:
         """The server's version string (a cheap "is it up?" probe)."""
@@ -220,6 +320,38 @@ class OllamaProvider:
                 ErrorKind.OTHER, f"Ollama at {url} sent a line that is not JSON: {exc}."
             )
         return ProviderError(ErrorKind.OTHER, f"Ollama request to {url} failed: {exc}")
+
+    def _pull_error(self, exc: Exception, model: str) -> ProviderError:
+        """Like `_error`, for a download: registry failures arrive as error lines."""
+        import ollama
+
+        if isinstance(exc, ollama.ResponseError) and exc.status_code in (-1, 400, 404, 500):
+            message = str(exc.error)
+            if _NOT_IN_REGISTRY in message or exc.status_code == 404:
+                return ProviderError(
+                    ErrorKind.MODEL_MISSING,
+                    f"The Ollama library has no model '{model}'; check the name and tag "
+                    "(see https://ollama.com/library).",
+                )
+            return ProviderError(
+                ErrorKind.OTHER,
+                f"Ollama at {self.url} could not download '{model}': {message}",
+            )
+        error = self._error(exc, model=model)
+        if error.kind is ErrorKind.STREAM_CUT:
+            return ProviderError(
+                ErrorKind.STREAM_CUT,
+                f"The connection to Ollama at {self.url} was cut during the download of "
+                f"'{model}'; run the pull again to resume it.",
+            )
+        if error.kind is ErrorKind.TIMEOUT:
+            return ProviderError(
+                ErrorKind.TIMEOUT,
+                f"Ollama at {self.url} reported no progress on '{model}' for "
+                f"{self.timeout_s:g} s; run the pull again to resume it, or raise timeout_s "
+                "under [ollama].",
+            )
+        return error
 
     def _response_error(
         self, exc: ollama.ResponseError, model: str, partial: bool

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 from textual import on
@@ -11,29 +12,33 @@ from textual.color import Color
 from textual.containers import Horizontal
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Footer, Static, TextArea
 
 from workbench.clipboard import copy_text
 from workbench.config import ModelRef, Settings, models_for_pane, tier_of
+from workbench.providers.chain import Attempt
 from workbench.providers.router import ProviderRouter
+from workbench.screens.consent import CloudConsentModal
+from workbench.screens.model_picker import ModelPickerModal
 from workbench.screens.section_picker import SectionPickerModal
 from workbench.screens.send_flow import context_window, send_estimate
 from workbench.screens.send_review import SendReviewModal, payload_text
 from workbench.screens.source_select import SourceSelectModal
 from workbench.screens.versions import VersionsModal
+from workbench.screens.warm_up import WarmUp
 from workbench.session.model import ModelChoice, Pane
 from workbench.session.store import Session
 from workbench.spec.critique import critique_request
-from workbench.spec.payload import (
-    build_payload,
-    readiness_checks,
-)
+from workbench.spec.payload import build_payload, estimate_tokens, readiness_checks
 from workbench.spec.promote import promoted_ids, source_at
 from workbench.spec.sections import Section, find_context_section, parse_sections
 from workbench.spec.templates import is_blank_template
+from workbench.usage import session_cost
 from workbench.widgets.chat_pane import ChatPane
+from workbench.widgets.message_list import build_history
 from workbench.widgets.message_view import MessageView
 from workbench.widgets.spec_pane import SpecPane
+from workbench.widgets.status_bar import StatusBar
 
 PANE_IDS = ("explore", "spec", "implement")
 CHAT_PANES: tuple[Pane, ...] = ("explore", "implement")
@@ -157,23 +162,32 @@ class MainScreen(Screen[None]):
         """The spec section notes go to (chosen with P); None = the context section."""
         self.last_chat_pane: Pane = "explore"
         """The chat pane that model keys act on when the Spec pane has focus."""
+        self.warm_up = WarmUp(
+            self,
+            settings,
+            router,
+            on_change=lambda: self.status_bar.set_warming(self.warm_up.warming),
+        )
+        """Loads the Implement model while the spec is edited."""
 
     def compose(self) -> ComposeResult:
         yield Static(self._title_text(), id="title-bar")
         with Horizontal(id="panes"):
-            yield self._chat_pane("explore", "Explore", self.settings.explore_system_prompt)
+            yield self._chat_pane("explore", "Explore")
             yield SpecPane(self.session, autosave_delay_s=self.settings.autosave_delay_s, id="spec")
-            yield self._chat_pane("implement", "Implement", self.settings.implement_system_prompt)
+            yield self._chat_pane("implement", "Implement")
+        yield StatusBar(
+            self.router, poll_interval_s=self.settings.ollama.poll_interval_s, id="status-bar"
+        )
         yield Footer()
 
-    def _chat_pane(self, pane: Pane, label: str, system_prompt: str) -> ChatPane:
+    def _chat_pane(self, pane: Pane, label: str) -> ChatPane:
         return ChatPane(
             pane,
             label=label,
             transcript=self.session.transcript(pane),
             model=initial_model(self.settings, self.session, pane),
             router=self.router,
-            system_prompt=system_prompt,
             checkpoint_interval_s=self.settings.checkpoint_interval_s,
             draft=self.session.meta.drafts.get(pane, ""),
             id=pane,
@@ -183,9 +197,69 @@ class MainScreen(Screen[None]):
         self.app.theme_changed_signal.subscribe(self, lambda _theme: self._paint_active_pane())
         self.chat("explore").focus_input()
         for pane in CHAT_PANES:
+            self.chat(pane).consent = partial(self._cloud_consent, pane)
             if pane not in self.session.meta.models:
                 model = self.chat(pane).model
                 self.session.set_model(pane, ModelChoice(model.provider, model.name))
+        self._refresh_status()
+
+    async def _cloud_consent(
+        self, pane: Pane, model: ModelRef, attempts: tuple[Attempt, ...]
+    ) -> bool:
+        """May this pane's prompt fall back to Claude? Asks unless allowed (config or session)."""
+        if (
+            self.settings.anthropic.fallback_without_asking
+            or self.session.meta.cloud_fallback_allowed
+        ):
+            return True
+        history = build_history(self.chat(pane).messages, pane)
+        tokens = sum(estimate_tokens(m.content) for m in history)
+        answer = await self.app.push_screen_wait(CloudConsentModal(model, attempts, tokens=tokens))
+        if answer == "session":
+            self.session.meta.cloud_fallback_allowed = True
+            try:
+                self.session.save_meta()
+            except OSError as error:
+                self.notify(f"Could not save the session: {error}", severity="warning")
+        return answer != "no"
+
+    @property
+    def status_bar(self) -> StatusBar:
+        """The status line above the footer."""
+        return self.query_one(StatusBar)
+
+    def _refresh_status(self) -> None:
+        """Show each pane's model, the last reply's figures and the cloud cost."""
+        messages = [m for pane in CHAT_PANES for m in self.chat(pane).messages]
+        replies = [m for m in messages if m.role == "assistant" and m.status != "streaming"]
+        last = max(replies, key=lambda m: (m.created, m.id), default=None)
+        cost = session_cost(messages, self.settings.models)
+        self.status_bar.set_models({pane: self.chat(pane).model for pane in CHAT_PANES})
+        self.status_bar.set_usage(last, cost)
+
+    @on(TextArea.Changed, "#spec-editor")
+    def _spec_edited(self) -> None:
+        implement = self.chat("implement")
+        if not implement.is_streaming:
+            self.warm_up.spec_edited(implement.model, set(self.status_bar.ollama.loaded))
+
+    @on(StatusBar.OllamaChanged)
+    def _ollama_changed(self, event: StatusBar.OllamaChanged) -> None:
+        if event.was_reachable is False and event.state.reachable:
+            failed = [
+                m for pane in CHAT_PANES for m in self.chat(pane).messages if m.status == "failed"
+            ]
+            if failed:
+                self.notify(
+                    f"Ollama is reachable again: r on a message marked not sent retries it "
+                    f"({len(failed)} waiting).",
+                    title="Ollama is back",
+                    timeout=10,
+                )
+
+    @on(ChatPane.ReplyFinished)
+    def _reply_finished(self) -> None:
+        self._refresh_status()
 
     def _title_text(self) -> Content:
         meta = self.session.meta
@@ -347,10 +421,23 @@ class MainScreen(Screen[None]):
         self.notify(f"{pane.label}: {models[index].name} ({models[index].tier})")
 
     def action_pick_model(self) -> None:
-        """Open the model picker for the chat pane."""
-        from workbench.commands import ModelCommands
+        """Open the model picker for the chat pane (state, sizes, memory, pulls)."""
+        pane = self.target_chat()
 
-        self.app.push_screen(ModelCommands.palette(self.target_chat().label))
+        def picked(model: ModelRef | None) -> None:
+            self.status_bar.poll()  # a pull may have installed a model
+            if model is not None:
+                pane.set_model(model)
+                self.notify(f"{pane.label}: {model.name}")
+
+        picker = ModelPickerModal(
+            self.settings,
+            self.router,
+            pane_label=pane.label,
+            current=pane.model,
+            loaded=list(self.status_bar.ollama.loaded.values()),
+        )
+        self.app.push_screen(picker, picked)
 
     async def action_goto_source(self) -> None:
         """Jump from the promoted note under the spec cursor to its message, highlighted."""
@@ -439,6 +526,7 @@ class MainScreen(Screen[None]):
     @on(ChatPane.ModelChanged)
     def _model_changed(self, event: ChatPane.ModelChanged) -> None:
         self.session.set_model(event.pane.pane, ModelChoice(event.model.provider, event.model.name))
+        self._refresh_status()
 
     @on(MessageView.PromoteRequested)
     def _promote(self, event: MessageView.PromoteRequested) -> None:

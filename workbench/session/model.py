@@ -38,6 +38,8 @@ class Message:
     """`"spec"` for the user turn of the Implement pane that carries the exact spec text sent."""
     spec_version: int | None = None
     """For Implement replies and spec turns: the spec version sent or answered (`versions/`)."""
+    fallback_from: str | None = None
+    """For replies: the model that was asked but could not answer, when a fallback answered."""
 
 
 @dataclass
@@ -66,4 +68,6 @@ class SessionMeta:
     """The spec section notes are promoted to (chosen with P); None = the context section."""
     drafts: dict[str, str] = field(default_factory=dict)
     """Pane name -> text typed in its input but not sent, kept across quit and reopen."""
+    cloud_fallback_allowed: bool = False
+    """True once the user let local prompts fall back to Claude for the rest of this session."""
     version: int = 1

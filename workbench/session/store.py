@@ -111,6 +111,7 @@ def read_meta(folder: Path) -> SessionMeta:
             promote_section=section
             if isinstance(section := data.get("promote_section"), str)
             else None,
+            cloud_fallback_allowed=data.get("cloud_fallback_allowed") is True,
             version=META_VERSION,
         )
     except FileNotFoundError:

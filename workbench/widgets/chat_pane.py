@@ -15,6 +15,8 @@ from textual.worker import Worker, WorkerCancelled, WorkerFailed
 
 from workbench.config import ModelRef
 from workbench.providers.base import ChatMessage, ErrorKind, ProviderError, TextDelta, Usage
+from workbench.providers.chain import Attempt, Consent, Switched, stream_chain
+from workbench.providers.fallback import fallback_chain
 from workbench.providers.router import ProviderRouter
 from workbench.session.model import Message, Pane
 from workbench.session.transcript import Transcript, new_id, now_iso
@@ -30,11 +32,21 @@ from workbench.widgets.message_view import MessageView
 from workbench.widgets.reply_streamer import ReplyStreamer
 
 
+def _joined(*notes: str | None) -> str:
+    return " ".join(note for note in notes if note)
+
+
 class ChatPane(Vertical):
     """One chat with a tier's model: Enter sends, replies stream in, Escape stops them."""
 
     BINDINGS = [
-        Binding("escape", "cancel", "Stop reply", tooltip="Stop the reply, keep what arrived"),
+        Binding(
+            "escape",
+            "cancel",
+            "Stop reply",
+            tooltip="Stop the reply, keep what arrived",
+            id="chat.stop",
+        ),
     ]
 
     class ModelChanged(TextualMessage):
@@ -45,6 +57,14 @@ class ChatPane(Vertical):
             self.pane = pane
             self.model = model
 
+    class ReplyFinished(TextualMessage):
+        """A reply ended (done, stopped or failed) and is saved."""
+
+        def __init__(self, pane: ChatPane, reply: Message) -> None:
+            super().__init__()
+            self.pane = pane
+            self.reply = reply
+
     def __init__(
         self,
         pane: Pane,
@@ -53,7 +73,6 @@ class ChatPane(Vertical):
         transcript: Transcript,
         model: ModelRef,
         router: ProviderRouter,
-        system_prompt: str,
         checkpoint_interval_s: float = 0.5,
         draft: str = "",
         id: str | None = None,
@@ -64,7 +83,8 @@ class ChatPane(Vertical):
         self.transcript = transcript
         self.model = model
         self.router = router
-        self.system_prompt = system_prompt
+        self.consent: Consent | None = None
+        """Asks before a local model's prompt falls back to Claude; None never sends it."""
         self.checkpoint_interval_s = checkpoint_interval_s
         self.messages: list[Message] = []
         """Everything in the transcript, in order (the views mirror it)."""
@@ -129,6 +149,14 @@ class ChatPane(Vertical):
     def is_streaming(self) -> bool:
         """True while a reply is arriving."""
         return self._streaming
+
+    @property
+    def system_prompt(self) -> str:
+        """The system prompt sent with the pane's model (its tier's, else the pane's)."""
+        return self.router.settings.system_prompt_for(self.model, self.pane)
+
+    async def _cloud_consent(self, model: ModelRef, attempts: tuple[Attempt, ...]) -> bool:
+        return self.consent is not None and await self.consent(model, attempts)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # "Stop reply" is offered (and shown in the footer) only while a reply arrives.
@@ -314,25 +342,37 @@ class ChatPane(Vertical):
             checkpoint_interval_s=self.checkpoint_interval_s,
         )
         error: ProviderError | None = None
+        settings = self.router.settings
         try:
-            provider = self.router.get(model.provider)
-            async for event in provider.stream_chat(model.name, history, system=self.system_prompt):
+            events = stream_chain(
+                self.router,
+                fallback_chain(settings, model),
+                history,
+                system_for=lambda ref: settings.system_prompt_for(ref, self.pane),
+                options_for=settings.options_for,
+                consent=self._cloud_consent,
+            )
+            async for event in events:
                 if isinstance(event, TextDelta):
                     await streamer.feed(event.text)
                 elif isinstance(event, Usage):
-                    reply.model = sanitize(event.model) if event.model else model.name
+                    reply.model = sanitize(event.model) if event.model else reply.model
                     reply.input_tokens = event.input_tokens
                     reply.output_tokens = event.output_tokens
                     reply.duration_s = round(event.duration_s, 2)
+                elif isinstance(event, Switched):
+                    reply.model, reply.fallback_from = event.model.name, model.name
+                    reply.note = f"Fallback: {event.summary}."
+                    view.refresh_state()
             reply.status = "done"
         except ProviderError as failure:
             error = ProviderError(failure.kind, sanitize(failure.message))
             reply.status = "interrupted"
-            reply.note = "Cut short: the part that arrived is kept."
+            reply.note = _joined(reply.note, "Cut short: the part that arrived is kept.")
         except asyncio.CancelledError:
             reply.status = "interrupted"
             reason = self._cancel_reason or "Stopped"
-            reply.note = f"{reason}: the part that arrived is kept."
+            reply.note = _joined(reply.note, f"{reason}: the part that arrived is kept.")
             self._keep(reply, streamer)
             with contextlib.suppress(Exception):
                 await self._show_result(reply, view, streamer, None)
@@ -340,7 +380,7 @@ class ChatPane(Vertical):
         except Exception as failure:  # a bug or an unexpected client error: say it, keep the text
             error = ProviderError(ErrorKind.OTHER, sanitize(f"Unexpected error: {failure!r}"))
             reply.status = "interrupted"
-            reply.note = "Cut short: the part that arrived is kept."
+            reply.note = _joined(reply.note, "Cut short: the part that arrived is kept.")
         self._keep(reply, streamer)
         await self._show_result(reply, view, streamer, error)
 
@@ -377,6 +417,7 @@ class ChatPane(Vertical):
         if error is not None:
             await self._show_error(error, had_reply=bool(reply.content))
         self.update_title()
+        self.post_message(self.ReplyFinished(self, reply))
 
     async def _show_error(self, error: ProviderError, *, had_reply: bool) -> None:
         """Add a problem notice; when nothing came back, the prompt is marked failed, to retry."""

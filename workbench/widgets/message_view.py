@@ -37,6 +37,8 @@ def header_text(message: Message, pane: str) -> str:
         who = "⚠ Problem"
     else:
         who = message.model or "assistant"
+        if message.fallback_from:
+            who += f" (fallback for {message.fallback_from})"
     status = _STATUS_LABELS.get(message.status, "")
     tokens = ""
     if message.role == "assistant" and message.spec_version:
@@ -94,27 +96,42 @@ class MessageView(Vertical, can_focus=True):
             "promote",
             "Promote",
             tooltip="Append this message (or the picked block, or the selection) to the spec",
+            id="message.promote",
         ),
         Binding(
             "P",
             "promote_to",
             "Promote to…",
             tooltip="Choose the spec section the message goes to, then promote it",
+            id="message.promote_to",
         ),
-        Binding("b", "next_block", "Block", tooltip="Pick the next code block of this message"),
+        Binding(
+            "b",
+            "next_block",
+            "Block",
+            tooltip="Pick the next code block of this message",
+            id="message.block",
+        ),
         Binding(
             "s",
             "select_source",
             "Select",
             tooltip="Open the message's markdown source to select part of it from the keyboard",
+            id="message.select",
         ),
-        Binding("c", "copy", "Copy", tooltip="Copy the message (or the picked block) as markdown"),
+        Binding(
+            "c",
+            "copy",
+            "Copy",
+            tooltip="Copy the message (or the picked block) as markdown",
+            id="message.copy",
+        ),
         Binding(
             "r",
             "retry",
             "Retry",
             tooltip="Send the prompt that failed again (the server may be back)",
-            id="retry",
+            id="message.retry",
         ),
         Binding("up,k", "focus_neighbour(-1)", "Previous", show=False),
         Binding("down,j", "focus_neighbour(1)", "Next", show=False),

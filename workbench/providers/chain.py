@@ -1,0 +1,118 @@
+"""Stream a reply from the first model of a fallback chain that can answer.
+
+A model that is missing, a server that is down or overloaded hands the prompt to the next model
+(`fallback.fallback_chain`); once any text has arrived the reply stays with its model. Leaving the
+machine for Claude needs the caller's consent. Core module: never imports textual.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+
+from workbench.config import ModelRef
+from workbench.providers.base import (
+    ChatMessage,
+    ErrorKind,
+    ModelOptions,
+    ProviderError,
+    StreamEvent,
+    TextDelta,
+)
+from workbench.providers.fallback import FALLBACK_KINDS, crosses_to_cloud, skip_after
+from workbench.providers.router import ProviderRouter
+
+SHORT_REASONS = {
+    ErrorKind.UNREACHABLE: "server unreachable",
+    ErrorKind.MODEL_MISSING: "not installed",
+    ErrorKind.OVERLOADED: "overloaded",
+    ErrorKind.RATE_LIMITED: "rate limited",
+}
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """A model of the chain that could not answer, and why."""
+
+    model: ModelRef
+    error: ProviderError
+
+    @property
+    def reason(self) -> str:
+        """A few words: "not installed", "server unreachable"."""
+        return SHORT_REASONS.get(self.error.kind, self.error.kind.value)
+
+
+@dataclass(frozen=True)
+class Switched:
+    """The chain moved on: `model` answers instead, after the `attempts` failed."""
+
+    model: ModelRef
+    attempts: tuple[Attempt, ...]
+
+    @property
+    def summary(self) -> str:
+        """ "qwen2.5-coder:14b not installed; qwen2.5-coder:32b not installed"."""
+        return "; ".join(f"{a.model.name} {a.reason}" for a in self.attempts)
+
+
+Consent = Callable[[ModelRef, tuple[Attempt, ...]], Awaitable[bool]]
+"""Asks whether the prompt may go to a cloud model after the local ones failed."""
+
+
+async def stream_chain(
+    router: ProviderRouter,
+    chain: list[ModelRef],
+    history: list[ChatMessage],
+    *,
+    system_for: Callable[[ModelRef], str | None],
+    options_for: Callable[[ModelRef], ModelOptions | None],
+    consent: Consent,
+) -> AsyncIterator[StreamEvent | Switched]:
+    """Yield the reply of the first model that answers, announcing each switch with `Switched`.
+
+    Raises the first model's `ProviderError` (with what else was tried) when none answers,
+    and any failure that fallback cannot get around (a wrong key, a cut stream) at once.
+    """
+    attempts: list[Attempt] = []
+    for candidate in chain:
+        if any(skip_after(a.model, a.error.kind, candidate) for a in attempts):
+            continue
+        if attempts:
+            if candidate.provider == "anthropic" and not router.settings.anthropic.api_key:
+                continue  # no key: Claude cannot answer, and asking would be pointless
+            if crosses_to_cloud(chain[0], candidate) and not await consent(
+                candidate, tuple(attempts)
+            ):
+                raise _give_up(attempts, declined=candidate)
+            yield Switched(candidate, tuple(attempts))
+        answered = False
+        try:
+            provider = router.get(candidate.provider)
+            stream = provider.stream_chat(
+                candidate.name,
+                history,
+                system=system_for(candidate),
+                options=options_for(candidate),
+            )
+            async for event in stream:
+                answered = answered or isinstance(event, TextDelta)
+                yield event
+            return
+        except ProviderError as error:
+            if answered or error.kind not in FALLBACK_KINDS:
+                raise
+            attempts.append(Attempt(candidate, error))
+    raise _give_up(attempts)
+
+
+def _give_up(attempts: list[Attempt], *, declined: ModelRef | None = None) -> ProviderError:
+    """The first model's error, saying what else was tried."""
+    first = attempts[0].error
+    message = first.message
+    if len(attempts) > 1:
+        others = "; ".join(f"{a.model.name} {a.reason}" for a in attempts[1:])
+        message += f"\n\nAlso tried the fallback models: {others}."
+    if declined is not None:
+        message += f"\n\nNot sent to {declined.name}: you chose to keep the prompt on this machine."
+    return ProviderError(first.kind, message)

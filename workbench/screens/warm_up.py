@@ -1,0 +1,76 @@
+"""Warm-up: load the Implement pane's local model while the spec is edited, so the send starts fast.
+
+A 14-33B model takes seconds to tens of seconds to load; doing it while the human writes hides
+that wait. Ollama loads a model on a generate request with an empty prompt, and keeps it for
+the configured `keep_alive`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from textual.widget import Widget
+
+from workbench.config import ModelRef, Settings
+from workbench.providers.base import ErrorKind, ProviderError
+from workbench.providers.router import ProviderRouter
+
+RETRY_AFTER_S = 60.0
+"""A model warmed (or tried) this recently is not asked for again on the next keystroke."""
+
+
+class WarmUp:
+    """Starts at most one warm-up request at a time, and not again soon after one."""
+
+    def __init__(
+        self,
+        node: Widget,
+        settings: Settings,
+        router: ProviderRouter,
+        *,
+        on_change: Callable[[], None],
+    ) -> None:
+        self.node = node
+        self.settings = settings
+        self.router = router
+        self.on_change = on_change
+        """Called when a warm-up starts or ends (the status bar shows it)."""
+        self.warming: str | None = None
+        """The model being loaded right now."""
+        self._asked: dict[str, float] = {}
+        self._told_missing: set[str] = set()
+
+    def spec_edited(self, model: ModelRef, loaded: set[str]) -> None:
+        """The spec changed: load `model` unless it is in memory, remote, or just asked for."""
+        if not self.settings.ollama.warm_up or model.provider != "ollama":
+            return
+        if model.name in loaded or self.warming is not None:
+            return
+        last = self._asked.get(model.name)
+        if last is not None and time.monotonic() - last < RETRY_AFTER_S:
+            return
+        self._asked[model.name] = time.monotonic()
+        self.node.run_worker(
+            self._warm(model), group="warm-up", exclusive=True, exit_on_error=False
+        )
+
+    async def _warm(self, model: ModelRef) -> None:
+        self.warming = model.name
+        self.on_change()
+        try:
+            keep_alive = self.settings.options_for(model).keep_alive
+            await self.router.ollama.warm_up(model.name, keep_alive=keep_alive)
+        except ProviderError as error:
+            # Ollama being down is on the status bar already; a missing model is worth a word.
+            if error.kind == ErrorKind.MODEL_MISSING and model.name not in self._told_missing:
+                self._told_missing.add(model.name)
+                self.node.notify(
+                    f"The Implement model {model.name} is not installed: ctrl+l pulls it.",
+                    title="Warm-up",
+                    severity="warning",
+                    markup=False,
+                )
+        finally:
+            self.warming = None
+            self.on_change()
