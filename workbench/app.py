@@ -7,6 +7,7 @@ from pathlib import Path
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.dom import DOMNode
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
@@ -62,6 +63,7 @@ class WorkbenchApp(App[None]):
         self._remember_theme = remember_theme_changes
         self._theme_ready = False
         self._quit_anyway = False
+        self._reported_clashes: set[tuple[str, ...]] = set()
 
     def notify(
         self,
@@ -96,6 +98,19 @@ class WorkbenchApp(App[None]):
                 timeout=15,
             )
         self.push_screen(MainScreen(self.session, self.settings, self.router))
+
+    def handle_bindings_clash(self, clashed_bindings: set[Binding], node: DOMNode) -> None:
+        """A `[keys]` remap took a key another binding had: say which, once."""
+        lost = sorted(b.id or b.action for b in clashed_bindings)
+        if lost and tuple(lost) not in self._reported_clashes:
+            self._reported_clashes.add(tuple(lost))
+            self.notify(
+                f"[keys] in the config gives a key that {', '.join(lost)} used, so "
+                f"{'they have' if len(lost) > 1 else 'it has'} no key now: choose another key.",
+                title="Key clash",
+                severity="warning",
+                timeout=15,
+            )
 
     def watch_theme(self, theme: str) -> None:
         if self._theme_ready and self._remember_theme and theme != self.settings.theme:

@@ -76,6 +76,20 @@ class AnthropicSettings:
 
 
 @dataclass
+class ProjectSettings:
+    """How the Explore pane sees the project (`[project]`)."""
+
+    summarize_over_kb: float = 50
+    """Attached files larger than this (KB) are summarized by the fast model, not sent raw."""
+    tools: bool = True
+    """Let the fast model read the project through read-only tools (switchable per session)."""
+    git_log_commits: int = 20
+    """Commits the git-history summary covers."""
+    compress_at: float = 0.75
+    """Summarize older Explore turns when the conversation fills this share of the window."""
+
+
+@dataclass
 class TierSettings:
     """A group of models of similar speed and quality, served by one provider."""
 
@@ -184,6 +198,8 @@ class Settings:
     """The spec template new sessions start from (`[templates] default`)."""
     models: dict[str, ModelSettings] = field(default_factory=_default_models)
     """Model name -> context window, prices and options (`[models."name"]`), over built-ins."""
+    project: ProjectSettings = field(default_factory=ProjectSettings)
+    """Attachments, tools and the small-model chores of the Explore pane."""
     keys: dict[str, str] = field(default_factory=dict)
     """Binding id -> keys (`[keys]`, e.g. "send" -> "ctrl+enter"); the UI checks the ids."""
     source: Path | None = None

@@ -44,6 +44,10 @@ def format_settings(settings: Settings, problems: list[ConfigProblem]) -> str:
         f"checkpointed every {settings.checkpoint_interval_s:g} s",
         f"Templates     new sessions start from {json.dumps(settings.default_template)}; "
         f"your own in {display_path(paths.config_dir() / 'templates')}",
+        f"Project       attachments over {settings.project.summarize_over_kb:g} KB summarized; "
+        f"tools {'on' if settings.project.tools else 'off'}; git summary of "
+        f"{settings.project.git_log_commits} commits; compress at "
+        f"{settings.project.compress_at:.0%} of the window",
         "",
         "Tiers",
     ]
@@ -260,6 +264,20 @@ output_price_per_mtok = 5.0
 # Implement the task spec exactly. Show each changed file in full, in a fenced block after
 # its path.
 # """
+
+[project]
+# What the Explore pane sees of the project (the folder workbench started in, or --project).
+# Files attached with @path that are larger than this (KB) are summarized by the fast model
+# first, and the summary is what is sent (marked as a summary).
+summarize_over_kb = 50
+# Let the fast model read the project through read-only tools (list, read, search, git log);
+# ctrl+e switches them per session. Models without tool support get attachments only.
+tools = true
+# Commits the git-history summary covers (palette: "Summarize git history").
+git_log_commits = 20
+# When the Explore conversation fills this share of the fast model's context window, older
+# turns are summarized into one message that replaces them in what is sent.
+compress_at = 0.75
 
 [keys]
 # Remap a key binding: its id = the keys, comma-separated for more than one ("f6,ctrl+e").

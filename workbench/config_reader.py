@@ -173,6 +173,12 @@ _PROMPTS: _Schema = {
     "implement": ("implement_system_prompt", _string),
 }
 _TEMPLATES: _Schema = {"default": ("default_template", _name)}
+_PROJECT: _Schema = {
+    "summarize_over_kb": ("summarize_over_kb", _number(0, strict=True)),
+    "tools": ("tools", _boolean),
+    "git_log_commits": ("git_log_commits", _integer(1)),
+    "compress_at": ("compress_at", _number(0, strict=True, high=1)),
+}
 # Generation options, in a tier and in a model's table; "" clears a built-in default.
 _OPTIONS: _Schema = {
     "temperature": ("temperature", _unset_by_empty(_number(0, strict=False, high=2))),
@@ -193,7 +199,7 @@ _MODEL: _Schema = {
     "output_price_per_mtok": ("output_price_per_mtok", _number(0, strict=False)),
     **_OPTIONS,
 }
-SECTIONS = ("ollama", "anthropic", "tiers", "prompts", "templates", "models", "keys")
+SECTIONS = ("ollama", "anthropic", "tiers", "prompts", "templates", "models", "keys", "project")
 """The tables a config file may have; every other top-level key is a plain setting."""
 
 
@@ -259,6 +265,7 @@ class _Reader:
             settings.anthropic.api_key_source = "file"
         self.apply(self.table(data, "prompts"), settings, _PROMPTS, "prompts")
         self.apply(self.table(data, "templates"), settings, _TEMPLATES, "templates")
+        self.apply(self.table(data, "project"), settings.project, _PROJECT, "project")
         self.read_tiers(self.subtables(data, "tiers"), settings)
         for name, info in self.subtables(data, "models").items():
             # Keys left out keep the built-in value, so one price can be corrected on its own.

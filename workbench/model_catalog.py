@@ -11,6 +11,7 @@ from typing import Literal
 
 from workbench.config import ModelRef, Settings
 from workbench.providers.base import LoadedModel, ModelInfo
+from workbench.providers.ollama import canonical_name
 
 ModelState = Literal["installed", "missing", "unknown", "cloud", "no-key"]
 
@@ -101,13 +102,15 @@ def build_catalog(
 
     `installed` is None when Ollama could not be asked (its models' state is then unknown).
     """
-    by_name = {info.name: info for info in installed or []}
-    in_memory = {model.name: model for model in loaded or []}
+    # Ollama lists "llama3.2" as "llama3.2:latest": compare the names it would list.
+    by_name = {canonical_name(info.name): info for info in installed or []}
+    in_memory = {canonical_name(model.name): model for model in loaded or []}
     entries: list[ModelEntry] = []
     seen: set[tuple[str, str]] = set()
     for tier, tier_settings in settings.tiers.items():
         for name in tier_settings.models:
-            key = (tier_settings.provider, name)
+            local = tier_settings.provider == "ollama"
+            key = (tier_settings.provider, canonical_name(name) if local else name)
             if key in seen:
                 continue
             seen.add(key)
@@ -117,12 +120,13 @@ def build_catalog(
                 entries.append(ModelEntry(ref, state))
             elif installed is None:
                 entries.append(ModelEntry(ref, "unknown"))
-            elif name in by_name:
-                entries.append(ModelEntry(ref, "installed", by_name[name], in_memory.get(name)))
+            elif (listed := canonical_name(name)) in by_name:
+                entries.append(ModelEntry(ref, "installed", by_name[listed], in_memory.get(listed)))
             else:
                 entries.append(ModelEntry(ref, "missing"))
     for info in installed or []:
-        if ("ollama", info.name) not in seen:
+        listed = canonical_name(info.name)
+        if ("ollama", listed) not in seen:
             ref = ModelRef("ollama", info.name, "")
-            entries.append(ModelEntry(ref, "installed", info, in_memory.get(info.name)))
+            entries.append(ModelEntry(ref, "installed", info, in_memory.get(listed)))
     return entries

@@ -3,6 +3,11 @@
 Run it by hand for manual testing or benchmarks:
     python -m tests.fakes.ollama_server --port 11500 --tokens-per-s 40 --models qwen2.5-coder:7b
     python -m tests.fakes.ollama_server --models llama3.2:3b --loaded llama3.2:3b --pull-delay 0.05
+    python -m tests.fakes.ollama_server --tool-script rounds.json --no-tools llama3.2:3b
+
+A tool script (`FakeOllama.tool_script`, or a JSON list in a file) scripts tool calling: each
+answered /api/chat request takes the next round, e.g.
+    [[{"name": "read_file", "arguments": {"path": "src/app.py"}}], "It defines `main`."]
 """
 
 from __future__ import annotations
@@ -20,7 +25,16 @@ from typing import Any
 
 from tests.fakes.loopback import ClientGone, Exchange, LoopbackServer, closed_port_url
 
-__all__ = ["DEFAULT_REPLY", "FakeOllama", "LoadedState", "closed_port_url", "model_digest"]
+__all__ = [
+    "DEFAULT_CAPABILITIES",
+    "DEFAULT_REPLY",
+    "FakeOllama",
+    "LoadedState",
+    "ToolRound",
+    "closed_port_url",
+    "model_digest",
+    "no_tools_error",
+]
 
 DEFAULT_REPLY = """## Plan
 
@@ -55,6 +69,12 @@ DEFAULT_PULLABLE = {
     "deepseek-coder:33b",
 }
 """Names the fake registry has, besides the installed models."""
+DEFAULT_CAPABILITIES = ["completion", "tools", "insert"]
+"""What /api/show reports for a model unless `FakeOllama.capabilities` says otherwise."""
+
+ToolRound = list[dict[str, Any]] | str | dict[str, Any]
+"""One scripted reply: tool calls (`{"name", "arguments"}`), text, or both
+(`{"content": "...", "tool_calls": [...]}`)."""
 
 
 def _now() -> str:
@@ -68,6 +88,21 @@ def _iso(moment: datetime) -> str:
 def canonical(name: str) -> str:
     """The name Ollama stores a model under ("llama3.2" -> "llama3.2:latest")."""
     return name if ":" in name.rsplit("/", 1)[-1] else f"{name}:latest"
+
+
+def qualified(name: str) -> str:
+    """A model's full name, as Ollama's errors spell it: "registry.ollama.ai/library/x:latest"."""
+    parts = canonical(name).split("/")
+    if len(parts) == 1:
+        parts.insert(0, "library")
+    if len(parts) == 2:
+        parts.insert(0, "registry.ollama.ai")
+    return "/".join(parts)
+
+
+def no_tools_error(name: str) -> str:
+    """The error real Ollama answers (HTTP 400) when `tools` go to a model that cannot use them."""
+    return f"{qualified(name)} does not support tools"
 
 
 def model_digest(name: str, layer: int = 0) -> str:
@@ -141,8 +176,16 @@ class FakeOllama(LoopbackServer):
         """The assistant's reply, unless `replies` has one for the model."""
         self.replies: dict[str, str] = {}
         """Per-model replies."""
+        self.tool_script: list[ToolRound] = []
+        """Scripted replies, consumed one per answered /api/chat request (any model): a list of
+        tool calls (`{"name", "arguments"}`, streamed together in one part just before the done
+        line, as Ollama does), a string (a text reply), or a dict with "content" and
+        "tool_calls". Once it is used up, `reply`/`replies` answer again."""
+        self.capabilities: dict[str, list[str]] = {}
+        """Per-model capabilities for /api/show (default `DEFAULT_CAPABILITIES`); a chat offering
+        `tools` to a model without "tools" gets Ollama's HTTP 400 (`no_tools_error`)."""
         self.chunk_chars = 4
-        """Characters per streamed chunk (one chunk counts as one token)."""
+        """Characters per streamed chunk (one chunk, or one tool call, counts as one token)."""
         self.cut_after: int | None = None
         """Close the connection after this many chunks, without the done line."""
         self.error_after: int | None = None
@@ -196,8 +239,42 @@ class FakeOllama(LoopbackServer):
 
     def chunks_for(self, model: str) -> list[str]:
         """The reply split into the chunks the stream will carry."""
-        text, size = self.reply_for(model), max(1, self.chunk_chars)
+        return self.split(self.reply_for(model))
+
+    def split(self, text: str) -> list[str]:
+        """Text cut into the chunks a stream carries."""
+        size = max(1, self.chunk_chars)
         return [text[i : i + size] for i in range(0, len(text), size)]
+
+    def capabilities_for(self, model: str) -> list[str]:
+        """What /api/show reports the model can do."""
+        for name in (model, canonical(model)):
+            if name in self.capabilities:
+                return list(self.capabilities[name])
+        return list(DEFAULT_CAPABILITIES)
+
+    def next_round(self, model: str) -> tuple[str, list[dict[str, Any]]]:
+        """The text and tool calls of the next reply: the script's next round, else the reply."""
+        with self._record_lock:
+            step = self.tool_script.pop(0) if self.tool_script else None
+        if step is None:
+            return self.reply_for(model), []
+        if isinstance(step, str):
+            return step, []
+        if isinstance(step, dict):
+            return str(step.get("content", "")), list(step.get("tool_calls", []))
+        return "", list(step)
+
+    @staticmethod
+    def wire_tool_calls(calls: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Tool calls as Ollama streams them (an id, and `function.index` when not 0)."""
+        wire = []
+        for index, call in enumerate(calls):
+            function: dict[str, Any] = {"index": index} if index else {}
+            function |= {"name": call["name"], "arguments": call.get("arguments", {})}
+            digest = hashlib.sha256(f"{index}{call['name']}".encode()).hexdigest()
+            wire.append({"id": f"call_{digest[:8]}", "function": function})
+        return wire
 
     def record(self, ex: Exchange, method: str, path: str, body: dict[str, Any]) -> None:
         with self._record_lock:
@@ -277,7 +354,7 @@ class FakeOllama(LoopbackServer):
                     "general.parameter_count": 7_615_616_512,
                     "qwen2.context_length": 32768,
                 },
-                "capabilities": ["completion", "tools", "insert"],
+                "capabilities": self.capabilities_for(name),
                 "modified_at": "2026-10-01T12:00:00.000000000Z",
             },
         )
@@ -294,9 +371,13 @@ class FakeOllama(LoopbackServer):
             return
         if not self._keep_alive_ok(ex, body):
             return
+        if body.get("tools") and "tools" not in self.capabilities_for(model):
+            ex.send_json(400, {"error": no_tools_error(model)})
+            return
         self.load(model, body.get("keep_alive"))
         prompt_chars = sum(len(str(m.get("content", ""))) for m in body.get("messages", []))
-        chunks = self.chunks_for(model)
+        reply, calls = self.next_round(model)
+        chunks = self.split(reply)
         started = time.monotonic()
         final: dict[str, Any] = {
             "model": model,
@@ -308,12 +389,14 @@ class FakeOllama(LoopbackServer):
             "load_duration": 1_000_000,
             "prompt_eval_count": max(1, prompt_chars // 4),
             "prompt_eval_duration": 2_000_000,
-            "eval_count": len(chunks),
+            "eval_count": len(chunks) + len(calls),
             "eval_duration": 0,
         }
         # Real Ollama streams unless the request says `"stream": false`.
         if not body.get("stream", True):
             final["message"]["content"] = "".join(chunks)
+            if calls:
+                final["message"]["tool_calls"] = self.wire_tool_calls(calls)
             self._finish_timing(final, started)
             ex.send_json(200, final)
             return
@@ -338,6 +421,16 @@ class FakeOllama(LoopbackServer):
         if self.cut_after is not None and self.cut_after >= len(chunks):
             ex.cut()
         else:
+            if calls:
+                # Ollama parses tool calls out of the model's output and sends them in one part.
+                wired = {
+                    "role": "assistant",
+                    "content": "",
+                    "tool_calls": self.wire_tool_calls(calls),
+                }
+                self._line(
+                    ex, {"model": model, "created_at": _now(), "message": wired, "done": False}
+                )
             if not self.drop_done:
                 self._finish_timing(final, started)
                 self._line(ex, final)
@@ -444,6 +537,10 @@ def main(argv: list[str] | None = None) -> None:
         "--pull-delay", type=float, default=0.0, help="seconds between pull progress lines"
     )
     parser.add_argument("--pull-steps", type=int, default=4, help="progress lines per layer")
+    parser.add_argument(
+        "--tool-script", type=Path, help="JSON file: a list of rounds (tool calls or text)"
+    )
+    parser.add_argument("--no-tools", help="comma-separated models whose capabilities lack tools")
     args = parser.parse_args(argv)
 
     def names(text: str | None) -> list[str] | None:
@@ -454,6 +551,10 @@ def main(argv: list[str] | None = None) -> None:
         fake.pullable = set(names(args.pullable) or [])
     fake.pull_delay_s = args.pull_delay
     fake.pull_steps = args.pull_steps
+    if args.tool_script:
+        fake.tool_script = list(json.loads(args.tool_script.read_text(encoding="utf-8")))
+    for name in names(args.no_tools) or []:
+        fake.capabilities[name] = ["completion", "insert"]
     if args.reply_file:
         fake.reply = args.reply_file.read_text(encoding="utf-8")
     fake.tokens_per_s = args.tokens_per_s

@@ -325,3 +325,28 @@ def test_version_diff(snap_compare, fake_ollama: FakeOllama) -> None:
 
     app = make_test_app(make_settings(fake_ollama.url), session=session)
     assert snap_compare(app, run_before=then_steady(diff), terminal_size=SIZE)
+
+
+def fixed_project() -> Path:
+    """The fixture project at a fixed path, so the title bar is the same on every run."""
+    import shutil
+
+    from tests.fakes.project import make_project
+
+    base = Path("/tmp/workbench-snapshot")
+    shutil.rmtree(base, ignore_errors=True)
+    base.mkdir()
+    return make_project(base)
+
+
+def test_file_completion(snap_compare, fake_ollama: FakeOllama) -> None:
+    """@ in the Explore input: the project's files, best fuzzy match first."""
+    from workbench.widgets.file_completion import FileCompletion
+
+    async def complete(pilot: Pilot[None]) -> None:
+        await pilot.press(*"what calls ", "@", *"src")
+        completion = main_screen(app).query_one("#explore-completion", FileCompletion)
+        await wait_until(pilot, lambda: completion.is_open and completion.paths, what="list")
+
+    app = make_test_app(make_settings(fake_ollama.url), project=fixed_project())
+    assert snap_compare(app, run_before=then_steady(complete), terminal_size=SIZE)

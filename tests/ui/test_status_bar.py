@@ -83,6 +83,7 @@ async def test_status_adds_up_the_claude_cost(
 async def test_editing_the_spec_warms_up_the_implement_model(ollama: FakeOllama) -> None:
     settings = make_settings(ollama.url)
     settings.tiers["quality"].keep_alive = "30m"
+    settings.tiers["quality"].num_ctx = 8192
     app = make_test_app(settings)
     async with app.run_test(size=(160, 48)) as pilot:
         await pilot.press("f2", *"Task")
@@ -91,9 +92,11 @@ async def test_editing_the_spec_warms_up_the_implement_model(ollama: FakeOllama)
         assert (request["model"], request["prompt"]) == ("qwen2.5-coder:14b", "")
         assert request["keep_alive"] == "30m"
         await wait_until(pilot, lambda: "qwen2.5-coder:14b (loaded)" in status(app), what="shown")
+        assert request["options"] == {"num_ctx": 8192}  # loaded as the send will want it
         # More typing does not ask again while the model is loaded.
-        await pilot.press(*" more")
-        await pilot.pause(0.3)
+        screen = main_screen(app)
+        loaded = set(screen.status_bar.ollama.loaded)
+        assert screen.warm_up.spec_edited(screen.chat("implement").model, loaded) == "loaded"
         assert len(ollama.generate_requests()) == 1
 
 
@@ -102,8 +105,9 @@ async def test_warm_up_can_be_switched_off(ollama: FakeOllama) -> None:
     settings.ollama.warm_up = False
     app = make_test_app(settings)
     async with app.run_test(size=(160, 48)) as pilot:
+        screen = main_screen(app)
         await pilot.press("f2", *"Task")
-        editor = main_screen(app).query_one("#spec-editor", TextArea)
+        editor = screen.query_one("#spec-editor", TextArea)
         await wait_until(pilot, lambda: "Task" in editor.text)
-        await pilot.pause(0.5)
-        assert not ollama.generate_requests()
+        assert screen.warm_up.spec_edited(screen.chat("implement").model, set()) == "off"
+        assert screen.warm_up.warming is None

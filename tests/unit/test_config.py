@@ -545,6 +545,7 @@ def every_setting() -> set[tuple[str, str]]:
         "templates": config_reader._TEMPLATES,
         "tiers": config_reader._TIER,
         "models": config_reader._MODEL,
+        "project": config_reader._PROJECT,
     }
     found = {(table, key) for table, schema in tables.items() for key in schema}
     assert set(tables) - {""} | {"keys"} == set(config_reader.SECTIONS)
@@ -563,4 +564,5 @@ def test_the_examples_load_cleanly_with_default_values_and_show_every_setting(
     assert settings.tiers == defaults.tiers
     assert (settings.ollama, settings.anthropic) == (defaults.ollama, defaults.anthropic)
     assert (settings.models, settings.keys) == (defaults.models, defaults.keys)
+    assert settings.project == defaults.project
     assert every_setting() - documented_keys(text) == set()

@@ -23,12 +23,21 @@ CORE_MODULES = [
     "workbench.export",
     "workbench.providers.base",
     "workbench.providers.ollama",
+    "workbench.providers.tool_loop",
     "workbench.doctor",
     "workbench.pull",
     "workbench.providers.fallback",
     "workbench.providers.chain",
     "workbench.model_catalog",
     "workbench.usage",
+    "workbench.project",
+    "workbench.project.files",
+    "workbench.project.output",
+    "workbench.project.attachments",
+    "workbench.project.text_search",
+    "workbench.project.schemas",
+    "workbench.project.tools",
+    "workbench.project.git",
 ]
 
 BLOCKER = textwrap.dedent(

@@ -6,12 +6,14 @@ import json
 import subprocess
 import sys
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
 from tests.fakes.anthropic_server import FakeAnthropic
-from tests.fakes.ollama_server import FakeOllama
+from tests.fakes.ollama_server import DEFAULT_CAPABILITIES, FakeOllama, no_tools_error
 
 DONE_FIELDS = {
     "total_duration",
@@ -57,7 +59,97 @@ def test_ollama_non_streaming_chat_and_other_endpoints(fake_ollama: FakeOllama) 
     ]
 
 
-def ndjson(raw: str) -> list[dict[str, object]]:
+TOOL = {"type": "function", "function": {"name": "read_file", "parameters": {"type": "object"}}}
+
+
+def test_ollama_tool_script_streams_calls_in_one_part_then_text(fake_ollama: FakeOllama) -> None:
+    calls = [
+        {"name": "read_file", "arguments": {"path": "src/app.py"}},
+        {"name": "list_dir", "arguments": {}},
+    ]
+    fake_ollama.tool_script = [calls, "Found it."]
+    body = {"model": "llama3.2:3b", "messages": [], "tools": [TOOL]}
+    first = ndjson(httpx.post(f"{fake_ollama.url}/api/chat", json=body).text)
+    assert [p["done"] for p in first] == [False, True]
+    call_part, done = first
+    message = call_part["message"]
+    assert (message["role"], message["content"]) == ("assistant", "")
+    assert [c["function"]["name"] for c in message["tool_calls"]] == ["read_file", "list_dir"]
+    assert message["tool_calls"][0]["function"]["arguments"] == {"path": "src/app.py"}
+    assert message["tool_calls"][1]["function"]["index"] == 1
+    assert all(c["id"].startswith("call_") for c in message["tool_calls"])
+    assert done["done_reason"] == "stop" and done.keys() >= DONE_FIELDS
+    assert done["eval_count"] == 2
+    second = ndjson(httpx.post(f"{fake_ollama.url}/api/chat", json=body).text)
+    assert "".join(p["message"]["content"] for p in second) == "Found it."
+    assert not any("tool_calls" in p["message"] for p in second)
+    third = ndjson(httpx.post(f"{fake_ollama.url}/api/chat", json=body).text)
+    assert "".join(p["message"]["content"] for p in third) == fake_ollama.reply
+    assert fake_ollama.tool_script == []
+
+
+def test_ollama_tool_round_without_streaming(fake_ollama: FakeOllama) -> None:
+    fake_ollama.tool_script = [{"content": "Looking.", "tool_calls": [{"name": "list_dir"}]}]
+    body = {"model": "llama3.2:3b", "messages": [], "tools": [TOOL], "stream": False}
+    reply = httpx.post(f"{fake_ollama.url}/api/chat", json=body).json()
+    assert reply["message"]["content"] == "Looking."
+    (call,) = reply["message"]["tool_calls"]
+    assert call["function"] == {"name": "list_dir", "arguments": {}}
+
+
+def test_ollama_capabilities_and_the_no_tools_error(fake_ollama: FakeOllama) -> None:
+    url = fake_ollama.url
+    fake_ollama.capabilities["llama3.2:3b"] = ["completion"]
+    fake_ollama.tool_script = ["kept for the next answered request"]
+
+    def capabilities(model: str) -> object:
+        return httpx.post(f"{url}/api/show", json={"model": model}).json()["capabilities"]
+
+    assert capabilities("llama3.2:3b") == ["completion"]
+    assert capabilities("qwen2.5-coder:7b") == DEFAULT_CAPABILITIES
+    body = {"model": "llama3.2:3b", "messages": [], "tools": [TOOL]}
+    refused = httpx.post(f"{url}/api/chat", json=body)
+    assert refused.status_code == 400
+    assert refused.json() == {
+        "error": "registry.ollama.ai/library/llama3.2:3b does not support tools"
+    }
+    assert (
+        no_tools_error("team/coder")
+        == "registry.ollama.ai/team/coder:latest does not support tools"
+    )
+    assert fake_ollama.tool_script == ["kept for the next answered request"]
+    # An empty tool list is no tool list, as in Ollama.
+    plain = httpx.post(f"{url}/api/chat", json={**body, "tools": []})
+    assert plain.status_code == 200
+    assert fake_ollama.tool_script == []
+
+
+def test_ollama_cli_tool_options(tmp_path: Path) -> None:
+    script = tmp_path / "rounds.json"
+    script.write_text(json.dumps([[{"name": "list_dir", "arguments": {}}]]), encoding="utf-8")
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "tests.fakes.ollama_server",
+            *("--models", "a:1b,b:2b", "--no-tools", "b:2b", "--tool-script", str(script)),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        url = proc.stdout.readline().strip()
+        body = {"model": "b:2b", "messages": [], "tools": [TOOL], "stream": False}
+        assert httpx.post(f"{url}/api/chat", json=body).status_code == 400
+        reply = httpx.post(f"{url}/api/chat", json={**body, "model": "a:1b"}).json()
+        assert reply["message"]["tool_calls"][0]["function"]["name"] == "list_dir"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=5)
+
+
+def ndjson(raw: str) -> list[dict[str, Any]]:
     """Parse an NDJSON body, failing on a blank line as the ollama client would."""
     lines = raw.split("\n")
     assert lines[-1] == ""

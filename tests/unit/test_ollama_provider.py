@@ -8,7 +8,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.fakes.ollama_server import FakeOllama, LoadedState, closed_port_url, model_digest
+from tests.fakes.ollama_server import (
+    FakeOllama,
+    LoadedState,
+    closed_port_url,
+    model_digest,
+    no_tools_error,
+)
 from workbench.providers.base import (
     ChatMessage,
     ErrorKind,
@@ -17,12 +23,27 @@ from workbench.providers.base import (
     PullProgress,
     StreamEvent,
     TextDelta,
+    ToolCall,
+    ToolRequest,
     Usage,
 )
-from workbench.providers.ollama import OllamaProvider, canonical_name
+from workbench.providers.ollama import OllamaProvider, ToolsUnsupportedError, canonical_name
 
 MODEL = "qwen2.5-coder:7b"
 HELLO = [ChatMessage("user", "Say hello")]
+READ_FILE = {
+    "type": "function",
+    "function": {
+        "name": "read_file",
+        "description": "Read a text file of the project.",
+        "parameters": {
+            "type": "object",
+            "properties": {"path": {"type": "string", "description": "Relative path."}},
+            "required": ["path"],
+        },
+    },
+}
+TOOLS = [READ_FILE]
 
 
 @pytest.fixture
@@ -43,7 +64,7 @@ async def collect(
         async for event in stream:
             if isinstance(event, TextDelta):
                 deltas.append(event.text)
-            else:
+            elif isinstance(event, Usage):
                 usage = event
     except ProviderError as exc:
         return deltas, usage, exc
@@ -405,3 +426,121 @@ def test_canonical_name_adds_the_latest_tag() -> None:
     assert (
         canonical_name("registry.local:5000/team/coder") == "registry.local:5000/team/coder:latest"
     )
+
+
+async def events(stream: AsyncIterator[StreamEvent]) -> list[StreamEvent]:
+    """Every event of a stream that must succeed."""
+    return [event async for event in stream]
+
+
+async def test_tool_calls_arrive_as_one_request_before_usage(
+    fake_ollama: FakeOllama, provider: OllamaProvider
+) -> None:
+    fake_ollama.tool_script = [
+        [
+            {"name": "read_file", "arguments": {"path": "src/app.py"}},
+            {"name": "read_file", "arguments": {"path": "README.md"}},
+        ]
+    ]
+    got = await events(provider.stream_chat(MODEL, HELLO, tools=TOOLS))
+    request, usage = got
+    assert request == ToolRequest(
+        (
+            ToolCall("read_file", {"path": "src/app.py"}),
+            ToolCall("read_file", {"path": "README.md"}),
+        )
+    )
+    assert isinstance(usage, Usage) and usage.stop_reason == "stop"
+    assert usage.output_tokens == 2
+    (body,) = fake_ollama.chat_requests()
+    assert body["tools"] == TOOLS
+
+
+async def test_text_and_tool_calls_in_one_reply(
+    fake_ollama: FakeOllama, provider: OllamaProvider
+) -> None:
+    fake_ollama.tool_script = [
+        {"content": "Let me look.", "tool_calls": [{"name": "read_file", "arguments": {}}]}
+    ]
+    got = await events(provider.stream_chat(MODEL, HELLO, tools=TOOLS))
+    text = "".join(e.text for e in got if isinstance(e, TextDelta))
+    assert text == "Let me look."
+    assert [type(e) for e in got[-2:]] == [ToolRequest, Usage]
+    assert got[-2] == ToolRequest((ToolCall("read_file", {}),))
+
+
+async def test_tool_turns_go_back_in_ollamas_wire_format(
+    fake_ollama: FakeOllama, provider: OllamaProvider
+) -> None:
+    call = ToolCall("read_file", {"path": "src/app.py"})
+    history = [
+        *HELLO,
+        ChatMessage("assistant", "", tool_calls=(call,)),
+        ChatMessage("tool", "def main(): ...", tool_name="read_file"),
+    ]
+    deltas, usage, error = await collect(provider.stream_chat(MODEL, history, tools=TOOLS))
+    assert error is None and usage is not None
+    assert "".join(deltas) == fake_ollama.reply  # the script is empty: the normal reply
+    (body,) = fake_ollama.chat_requests()
+    assert body["messages"][1:] == [
+        {
+            "role": "assistant",
+            "tool_calls": [
+                {"function": {"name": "read_file", "arguments": {"path": "src/app.py"}}}
+            ],
+        },
+        {"role": "tool", "content": "def main(): ...", "tool_name": "read_file"},
+    ]
+
+
+async def test_a_plain_chat_yields_no_tool_request(
+    fake_ollama: FakeOllama, provider: OllamaProvider
+) -> None:
+    got = await events(provider.stream_chat(MODEL, HELLO))
+    assert not any(isinstance(e, ToolRequest) for e in got)
+    assert not fake_ollama.chat_requests()[0].get("tools")
+
+
+async def test_a_model_without_tool_support_is_a_distinct_error(
+    fake_ollama: FakeOllama, provider: OllamaProvider
+) -> None:
+    fake_ollama.capabilities[MODEL] = ["completion"]
+    _, usage, error = await collect(provider.stream_chat(MODEL, HELLO, tools=TOOLS))
+    assert usage is None
+    assert isinstance(error, ToolsUnsupportedError)
+    assert error.kind is ErrorKind.OTHER and error.model == MODEL
+    assert no_tools_error(MODEL) == f"registry.ollama.ai/library/{MODEL} does not support tools"
+    assert no_tools_error(MODEL) in error.message
+    assert f"ollama show {MODEL}" in error.message
+    # Without tools the same model answers.
+    deltas, _, error = await collect(provider.stream_chat(MODEL, HELLO))
+    assert error is None and "".join(deltas) == fake_ollama.reply
+
+
+async def test_supports_tools_reads_the_capabilities(
+    fake_ollama: FakeOllama, provider: OllamaProvider
+) -> None:
+    fake_ollama.capabilities["llama3.2:3b"] = ["completion"]
+    assert await provider.supports_tools(MODEL) is True
+    assert await provider.supports_tools("llama3.2:3b") is False
+    assert await provider.supports_tools("nope:1b") is None  # not installed: unknown
+    fake_ollama.capabilities[MODEL] = []  # an old server reports no capabilities
+    assert await provider.supports_tools(MODEL) is None
+
+
+async def test_supports_tools_is_unknown_with_the_server_down() -> None:
+    prov = OllamaProvider(closed_port_url(), timeout_s=5, connect_timeout_s=2)
+    assert await prov.supports_tools(MODEL) is None
+
+
+async def test_a_stream_cut_after_tool_calls_is_a_cut(
+    fake_ollama: FakeOllama, provider: OllamaProvider
+) -> None:
+    fake_ollama.tool_script = [[{"name": "read_file", "arguments": {"path": "x"}}]]
+    fake_ollama.drop_done = True
+    got: list[StreamEvent] = []
+    with pytest.raises(ProviderError) as cut:
+        async for event in provider.stream_chat(MODEL, HELLO, tools=TOOLS):
+            got.append(event)
+    assert cut.value.kind is ErrorKind.STREAM_CUT
+    assert got == []  # calls of an unfinished reply are not handed out

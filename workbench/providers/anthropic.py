@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+import json
 import os
 import sys
 import time
 from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from workbench.providers.base import (
     ChatMessage,
@@ -38,6 +39,42 @@ NO_KEY_MESSAGE = (
     "(`workbench config` shows where)."
 )
 _KEPT = "; the partial text is kept"
+
+
+def turn_text(message: ChatMessage) -> str:
+    """A turn's text for Claude, with tool traffic from a local model's turns written out.
+
+    The cloud tier gets no tools, so tool calls and results cannot travel as tool-use blocks
+    (those need ids and tool definitions); they become plain text Claude can still read.
+    """
+    if message.role == "tool":
+        return f"[Result of tool {message.tool_name or 'call'}]\n{message.content}"
+    calls = [
+        f"[Called tool {call.name} {json.dumps(call.arguments, ensure_ascii=False)}]"
+        for call in message.tool_calls
+    ]
+    return "\n".join(part for part in (message.content, *calls) if part)
+
+
+def message_turns(messages: list[ChatMessage]) -> list[MessageParam]:
+    """The user and assistant turns of a history (tool results count as user turns).
+
+    Consecutive tool results are joined into one user turn.
+    """
+    turns: list[MessageParam] = []
+    previous: ChatMessage | None = None
+    for m in messages:
+        if m.role == "system":
+            continue
+        text = turn_text(m)
+        if m.role == "tool" and previous is not None and previous.role == "tool" and turns:
+            turns[-1]["content"] = f"{turns[-1]['content']}\n\n{text}"
+        elif m.role == "assistant":
+            turns.append({"role": "assistant", "content": text})
+        else:
+            turns.append({"role": "user", "content": text})
+        previous = m
+    return turns
 
 
 class AnthropicProvider:
@@ -113,8 +150,13 @@ class AnthropicProvider:
         *,
         system: str | None = None,
         options: ModelOptions | None = None,
+        tools: list[dict[str, Any]] | None = None,
     ) -> AsyncIterator[StreamEvent]:
         """Yield `TextDelta`s then one `Usage`; raise `ProviderError` on failure.
+
+        `tools` is accepted for the protocol's sake and ignored: the cloud tier gets no tools,
+        so this never yields a `ToolRequest`. Tool calls and results already in the history (from
+        a local model's tool loop) are sent as text (`turn_text`).
 
         Of `options`, only `max_tokens` applies (it overrides the provider's default). The API
         has no context size or keep-alive, and current Claude models reject `temperature` (HTTP
@@ -129,12 +171,7 @@ class AnthropicProvider:
         # The API takes the system prompt as a parameter, not as a turn.
         system_parts = [system] if system else []
         system_parts += [m.content for m in messages if m.role == "system"]
-        turns: list[MessageParam] = []
-        for m in messages:
-            if m.role == "user":
-                turns.append({"role": "user", "content": m.content})
-            elif m.role == "assistant":
-                turns.append({"role": "assistant", "content": m.content})
+        turns = message_turns(messages)
         max_tokens = options.max_tokens if options and options.max_tokens else self.max_tokens
         started = time.monotonic()
         input_tokens: int | None = None

@@ -9,9 +9,17 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
-Role = Literal["system", "user", "assistant"]
+Role = Literal["system", "user", "assistant", "tool"]
+
+
+@dataclass(frozen=True)
+class ToolCall:
+    """A function the model asked to run, with its arguments (Ollama tool calling)."""
+
+    name: str
+    arguments: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -20,6 +28,10 @@ class ChatMessage:
 
     role: Role
     content: str
+    tool_calls: tuple[ToolCall, ...] = ()
+    """For an assistant turn: the tools it asked to run."""
+    tool_name: str | None = None
+    """For a tool turn: which tool produced `content`."""
 
 
 @dataclass(frozen=True)
@@ -42,7 +54,14 @@ class Usage:
     stop_reason: str | None = None
 
 
-StreamEvent = TextDelta | Usage
+@dataclass(frozen=True)
+class ToolRequest:
+    """The model asked to run tools; the caller runs them and continues the chat."""
+
+    calls: tuple[ToolCall, ...]
+
+
+StreamEvent = TextDelta | Usage | ToolRequest
 
 
 @dataclass(frozen=True)
@@ -135,6 +154,7 @@ class ChatProvider(Protocol):
         *,
         system: str | None = None,
         options: ModelOptions | None = None,
+        tools: list[dict[str, Any]] | None = None,
     ) -> AsyncIterator[StreamEvent]:
         """Yield `TextDelta`s then exactly one `Usage`; raise `ProviderError` on failure.
 

@@ -75,16 +75,17 @@ async def stream_chain(
     and any failure that fallback cannot get around (a wrong key, a cut stream) at once.
     """
     attempts: list[Attempt] = []
+    allowed_cloud = False
     for candidate in chain:
         if any(skip_after(a.model, a.error.kind, candidate) for a in attempts):
             continue
         if attempts:
             if candidate.provider == "anthropic" and not router.settings.anthropic.api_key:
                 continue  # no key: Claude cannot answer, and asking would be pointless
-            if crosses_to_cloud(chain[0], candidate) and not await consent(
-                candidate, tuple(attempts)
-            ):
-                raise _give_up(attempts, declined=candidate)
+            if crosses_to_cloud(chain[0], candidate) and not allowed_cloud:
+                if not await consent(candidate, tuple(attempts)):
+                    raise _give_up(attempts, declined=candidate)
+                allowed_cloud = True  # one yes covers the rest of this chain
             yield Switched(candidate, tuple(attempts))
         answered = False
         try:

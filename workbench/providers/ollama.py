@@ -25,6 +25,8 @@ from workbench.providers.base import (
     PullProgress,
     StreamEvent,
     TextDelta,
+    ToolCall,
+    ToolRequest,
     Usage,
 )
 
@@ -34,6 +36,20 @@ if TYPE_CHECKING:
 _KEPT = "; the partial text is kept"
 _NOT_IN_REGISTRY = "file does not exist"
 """What Ollama's pull reports when the registry has no such model or tag."""
+_NO_TOOLS = "does not support tools"
+"""What Ollama answers (HTTP 400) when `tools` go to a model whose template has no tool support."""
+
+
+class ToolsUnsupportedError(ProviderError):
+    """The model cannot call tools: Ollama refused a request that offered it some.
+
+    Its `kind` is `ErrorKind.OTHER` (retrying the same request cannot help); catch this class to
+    tell it apart, e.g. to offer a tool-capable model or to ask again without tools.
+    """
+
+    def __init__(self, model: str, message: str) -> None:
+        super().__init__(ErrorKind.OTHER, message)
+        self.model = model
 
 
 def canonical_name(model: str) -> str:
@@ -51,6 +67,27 @@ def request_options(options: ModelOptions | None) -> dict[str, Any]:
         "num_predict": options.max_tokens,
     }
     return {key: value for key, value in wanted.items() if value is not None}
+
+
+def wire_message(message: ChatMessage) -> dict[str, Any]:
+    """One turn in Ollama's wire format, with the tool calls or tool name it carries."""
+    wire: dict[str, Any] = {"role": message.role, "content": message.content}
+    if message.tool_calls:
+        wire["tool_calls"] = [
+            {"function": {"name": call.name, "arguments": dict(call.arguments)}}
+            for call in message.tool_calls
+        ]
+    if message.tool_name:
+        wire["tool_name"] = message.tool_name
+    return wire
+
+
+def tool_calls_of(part: ollama.ChatResponse) -> list[ToolCall]:
+    """The tool calls one streamed part of a reply carries (usually none)."""
+    return [
+        ToolCall(call.function.name, dict(call.function.arguments or {}))
+        for call in part.message.tool_calls or []
+    ]
 
 
 def keep_alive_value(value: str | int | None) -> str | int | None:
@@ -124,20 +161,30 @@ class OllamaProvider:
         *,
         system: str | None = None,
         options: ModelOptions | None = None,
+        tools: list[dict[str, Any]] | None = None,
     ) -> AsyncIterator[StreamEvent]:
-        """Yield `TextDelta`s then one `Usage`; raise `ProviderError` on failure."""
+        """Yield `TextDelta`s, one `ToolRequest` if the model called tools, then one `Usage`.
+
+        `tools` are function schemas in Ollama's format (`{"type": "function", "function":
+        {...}}`). Ollama sends a reply's tool calls as parts of the stream (often one part just
+        before the last); they are collected and yielded together once the reply is complete.
+        A model without tool support raises `ToolsUnsupportedError`. Raises `ProviderError` on
+        any other failure.
+        """
         client = await self._get_client()
-        payload = [{"role": m.role, "content": m.content} for m in messages]
+        payload = [wire_message(m) for m in messages]
         if system:
             payload.insert(0, {"role": "system", "content": system})
         started = time.monotonic()
         stream: AsyncIterator[ollama.ChatResponse] | None = None
         final: ollama.ChatResponse | None = None
+        calls: list[ToolCall] = []
         partial = False
         try:
             stream = await client.chat(
                 model=model,
                 messages=payload,
+                tools=tools or None,
                 stream=True,
                 options=request_options(options) or None,
                 keep_alive=keep_alive_value(options.keep_alive if options else None),
@@ -146,6 +193,7 @@ class OllamaProvider:
                 if part.message.content:
                     partial = True
                     yield TextDelta(part.message.content)
+                calls += tool_calls_of(part)
                 if part.done:
                     final = part
                     break
@@ -163,6 +211,8 @@ class OllamaProvider:
                 f"Ollama at {self.url} ended the reply without finishing it"
                 f"{_KEPT if partial else ''}. Try again.",
             )
+        if calls:
+            yield ToolRequest(tuple(calls))
         yield Usage(
             model=final.model or model,
             input_tokens=final.prompt_eval_count,
@@ -247,11 +297,25 @@ class OllamaProvider:
             if close is not None:
                 await close()
 
-    async def warm_up(self, model: str, keep_alive: str | int | None = None) -> None:
-        """Load a model into memory without generating (a generate request with no prompt)."""
+    async def warm_up(
+        self,
+        model: str,
+        keep_alive: str | int | None = None,
+        options: ModelOptions | None = None,
+    ) -> None:
+        """Load a model into memory without generating (a generate request with no prompt).
+
+        `options` should be those of the real request: a different `num_ctx` makes Ollama load
+        the model again when the chat arrives.
+        """
         client = await self._get_client()
         try:
-            await client.generate(model=model, prompt="", keep_alive=keep_alive_value(keep_alive))
+            await client.generate(
+                model=model,
+                prompt="",
+                keep_alive=keep_alive_value(keep_alive),
+                options=request_options(options) or None,
+            )
         except Exception as exc:
             raise self._error(exc, model=model) from exc
 
@@ -284,6 +348,18 @@ class OllamaProvider:
             "parameters": info.parameters,
             "model_info": model_info,
         }
+
+    async def supports_tools(self, model: str) -> bool | None:
+        """Whether the model can call tools, from its /api/show capabilities.
+
+        None when that is unknown: the server is unreachable, the model is not installed, or the
+        server is too old to report capabilities. One request per call; cache it if needed.
+        """
+        try:
+            capabilities = (await self.show(model))["capabilities"]
+        except ProviderError:
+            return None
+        return "tools" in capabilities if capabilities else None
 
     def _error(self, exc: Exception, *, model: str = "", partial: bool = False) -> ProviderError:
         """Translate a client or transport failure into a `ProviderError`."""
@@ -368,6 +444,13 @@ class OllamaProvider:
             return ProviderError(
                 ErrorKind.OTHER,
                 f"Ollama stopped the reply with an error: {message}{_KEPT if partial else ''}.",
+            )
+        if status == 400 and _NO_TOOLS in message:
+            return ToolsUnsupportedError(
+                model,
+                f"Model '{model}' cannot call tools, so it cannot look at the project itself "
+                f"(Ollama: {message}). Pick a model with tool support (`ollama show {model}` "
+                "lists its capabilities), or ask without tools.",
             )
         if status in (401, 403):
             return ProviderError(

@@ -190,6 +190,7 @@ class MainScreen(Screen[None]):
             router=self.router,
             checkpoint_interval_s=self.settings.checkpoint_interval_s,
             draft=self.session.meta.drafts.get(pane, ""),
+            project_root=Path(self.session.meta.project_dir),
             id=pane,
         )
 

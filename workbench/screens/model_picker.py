@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -100,9 +101,12 @@ class ModelPickerModal(FramedModal[ModelRef | None]):
         installed: list[ModelInfo] | None
         try:
             installed = await self.router.installed_ollama_models()
-            self.loaded = await self.router.ollama.loaded_models()
         except ProviderError:
             installed = None
+        if installed is not None:
+            # What is in memory is a detail: without it the installed list still stands.
+            with contextlib.suppress(ProviderError):
+                self.loaded = await self.router.ollama.loaded_models()
         self.entries = build_catalog(self.settings, installed, self.loaded)
         self._fill()
         title = f"Model for {self.pane_label} · Enter picks · p pulls a missing model"
@@ -158,8 +162,10 @@ class ModelPickerModal(FramedModal[ModelRef | None]):
                 "Set ANTHROPIC_API_KEY (or api_key under [anthropic]) to use Claude models.",
                 severity="warning",
             )
-        if self._pulling is None:
-            self.dismiss(entry.ref)
+        if self._pulling is not None:
+            self.notify(f"Pulling {self._pulling}: wait for it, or Escape cancels it.")
+            return
+        self.dismiss(entry.ref)
 
     def action_pull(self) -> None:
         """Start downloading the highlighted model, with progress below the list."""

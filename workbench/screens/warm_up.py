@@ -14,6 +14,7 @@ from textual.widget import Widget
 
 from workbench.config import ModelRef, Settings
 from workbench.providers.base import ErrorKind, ProviderError
+from workbench.providers.ollama import canonical_name
 from workbench.providers.router import ProviderRouter
 
 RETRY_AFTER_S = 60.0
@@ -41,26 +42,37 @@ class WarmUp:
         self._asked: dict[str, float] = {}
         self._told_missing: set[str] = set()
 
-    def spec_edited(self, model: ModelRef, loaded: set[str]) -> None:
-        """The spec changed: load `model` unless it is in memory, remote, or just asked for."""
-        if not self.settings.ollama.warm_up or model.provider != "ollama":
-            return
-        if model.name in loaded or self.warming is not None:
-            return
+    def spec_edited(self, model: ModelRef, loaded: set[str]) -> str:
+        """The spec changed: load `model` unless it is in memory, remote, or just asked for.
+
+        Returns what was done: "started", or why not ("off", "remote", "loaded", "busy",
+        "recent").
+        """
+        if not self.settings.ollama.warm_up:
+            return "off"
+        if model.provider != "ollama":
+            return "remote"
+        if canonical_name(model.name) in {canonical_name(name) for name in loaded}:
+            return "loaded"
+        if self.warming is not None:
+            return "busy"
         last = self._asked.get(model.name)
         if last is not None and time.monotonic() - last < RETRY_AFTER_S:
-            return
+            return "recent"
         self._asked[model.name] = time.monotonic()
         self.node.run_worker(
             self._warm(model), group="warm-up", exclusive=True, exit_on_error=False
         )
+        return "started"
 
     async def _warm(self, model: ModelRef) -> None:
         self.warming = model.name
         self.on_change()
         try:
-            keep_alive = self.settings.options_for(model).keep_alive
-            await self.router.ollama.warm_up(model.name, keep_alive=keep_alive)
+            options = self.settings.options_for(model)
+            await self.router.ollama.warm_up(
+                model.name, keep_alive=options.keep_alive, options=options
+            )
         except ProviderError as error:
             # Ollama being down is on the status bar already; a missing model is worth a word.
             if error.kind == ErrorKind.MODEL_MISSING and model.name not in self._told_missing:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 Pane = Literal["explore", "implement"]
 MessageRole = Literal["user", "assistant", "error"]
@@ -38,6 +38,9 @@ class Message:
     """`"spec"` for the user turn of the Implement pane that carries the exact spec text sent."""
     spec_version: int | None = None
     """For Implement replies and spec turns: the spec version sent or answered (`versions/`)."""
+    attachments: list[dict[str, Any]] | None = None
+    """For user turns: the `@path` files sent with it, each {"path", "size_bytes", "tokens",
+    "text", "summary" (True when `text` is the fast model's summary)} or {"path", "error"}."""
     fallback_from: str | None = None
     """For replies: the model that was asked but could not answer, when a fallback answered."""
 

@@ -178,6 +178,13 @@ def _message(record: dict[str, Any]) -> Message:
         for key, value in record.items()
         if key in _OPTIONAL and isinstance(value, _OPTIONAL[key])
     }
+    attachments = record.get("attachments")
+    if isinstance(attachments, list):
+        extra["attachments"] = [
+            item
+            for item in attachments
+            if isinstance(item, dict) and isinstance(item.get("path"), str)
+        ]
     return Message(
         id=record["id"],
         role=cast(MessageRole, role),

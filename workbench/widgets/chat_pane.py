@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from pathlib import Path
+from typing import Any
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -13,7 +15,8 @@ from textual.content import Content
 from textual.message import Message as TextualMessage
 from textual.worker import Worker, WorkerCancelled, WorkerFailed
 
-from workbench.config import ModelRef
+from workbench.config import ModelRef, models_for_pane
+from workbench.project.attach import load_entries, pending_attachments
 from workbench.providers.base import ChatMessage, ErrorKind, ProviderError, TextDelta, Usage
 from workbench.providers.chain import Attempt, Consent, Switched, stream_chain
 from workbench.providers.fallback import fallback_chain
@@ -22,6 +25,7 @@ from workbench.session.model import Message, Pane
 from workbench.session.transcript import Transcript, new_id, now_iso
 from workbench.textclean import sanitize
 from workbench.widgets.chat_input import ChatInput
+from workbench.widgets.file_completion import FileCompletion, ProjectFiles
 from workbench.widgets.message_list import (
     PAGE_SIZE,
     EarlierMessages,
@@ -75,6 +79,7 @@ class ChatPane(Vertical):
         router: ProviderRouter,
         checkpoint_interval_s: float = 0.5,
         draft: str = "",
+        project_root: Path | None = None,
         id: str | None = None,
     ) -> None:
         super().__init__(id=id, classes="pane chat-pane")
@@ -83,6 +88,8 @@ class ChatPane(Vertical):
         self.transcript = transcript
         self.model = model
         self.router = router
+        self.project_root = project_root
+        """The project the session is about: `@path` attachments and tools are confined to it."""
         self.consent: Consent | None = None
         """Asks before a local model's prompt falls back to Claude; None never sends it."""
         self.checkpoint_interval_s = checkpoint_interval_s
@@ -102,12 +109,17 @@ class ChatPane(Vertical):
     def compose(self) -> ComposeResult:
         yield MessageList(id=f"{self.pane}-messages")
         placeholder = (
-            "Ask the fast model about the code…  (Enter sends, ctrl+j new line)"
+            "Ask the fast model about the code…  (Enter sends, ctrl+j new line, @ attaches a file)"
             if self.pane == "explore"
             else "Follow up on the implementation…  (ctrl+r sends the spec)"
         )
+        completion = FileCompletion(id=f"{self.pane}-completion")
+        yield completion
         chat_input = ChatInput(placeholder=placeholder, id=f"{self.pane}-input")
         chat_input.above = self._last_view
+        if self.project_root is not None:
+            chat_input.completion = completion
+            chat_input.project_files = ProjectFiles(self.project_root)
         yield chat_input
 
     def _last_view(self) -> MessageView | None:
@@ -268,19 +280,69 @@ class ChatPane(Vertical):
             kind=kind,
             spec_version=spec_version,
             note=note,
+            attachments=self._pending_attachments(text, kind),
         )
         if not self._persist(message):
             return False  # the text stays in the input (or the spec): nothing is lost
         await self._show(message)
         self.message_list.anchor()
-        self._start_reply(build_history(self.messages, self.pane))
+        self._start_reply(message)
         return True
 
-    def _start_reply(self, history: list[ChatMessage]) -> None:
+    def _start_reply(self, prompt: Message) -> None:
         self._streaming = True
         self._cancel_reason = None
-        self._stream_worker = self._stream_reply(history)
+        self._stream_worker = self._stream_reply(prompt)
         self.update_title()
+
+    def _pending_attachments(self, text: str, kind: str | None) -> list[dict[str, Any]] | None:
+        """The `@path` files of a typed message (not of a spec sent whole, nor a critique)."""
+        if self.project_root is None or kind is not None:
+            return None
+        return pending_attachments(text) or None
+
+    async def _history_for(self, prompt: Message) -> list[ChatMessage]:
+        """Load the prompt's attachments (summarizing large ones), then the turns to send."""
+        if prompt.attachments and self.project_root is not None:
+            settings = self.router.settings
+
+            def progress(text: str) -> None:
+                self.border_subtitle = text
+
+            prompt.attachments = await load_entries(
+                prompt.attachments,
+                self.project_root,
+                summarize_over_bytes=int(settings.project.summarize_over_kb * 1024),
+                ask=self._ask_fast_model,
+                progress=progress,
+            )
+            self._persist(prompt)
+            self._refresh_views()
+            self.update_title()
+        index = next(i for i, m in enumerate(self.messages) if m is prompt)
+        return build_history(self.messages[: index + 1], self.pane)
+
+    async def _ask_fast_model(self, instructions: str, text: str) -> str:
+        """A one-off answer from the fast tier (small-model chores); never leaves the machine."""
+        settings = self.router.settings
+        fast = models_for_pane(settings, "explore")
+        model = self.model if self.pane == "explore" else fast[0]
+
+        async def no_cloud(_model: ModelRef, _attempts: tuple[Attempt, ...]) -> bool:
+            return False
+
+        answer: list[str] = []
+        async for event in stream_chain(
+            self.router,
+            fallback_chain(settings, model),
+            [ChatMessage("user", f"{instructions}\n\n{text}")],
+            system_for=lambda _ref: None,
+            options_for=settings.options_for,
+            consent=no_cloud,
+        ):
+            if isinstance(event, TextDelta):
+                answer.append(event.text)
+        return sanitize("".join(answer))
 
     def _persist(self, message: Message) -> bool:
         """Append a finished message to the transcript; on a disk error say so and return False."""
@@ -321,7 +383,7 @@ class ChatPane(Vertical):
                 await worker.wait()
 
     @work(exclusive=True, group="stream", exit_on_error=False)
-    async def _stream_reply(self, history: list[ChatMessage]) -> None:
+    async def _stream_reply(self, prompt: Message) -> None:
         model = self.model
         reply = Message(
             id=new_id(),
@@ -344,6 +406,7 @@ class ChatPane(Vertical):
         error: ProviderError | None = None
         settings = self.router.settings
         try:
+            history = await self._history_for(prompt)
             events = stream_chain(
                 self.router,
                 fallback_chain(settings, model),
@@ -393,6 +456,10 @@ class ChatPane(Vertical):
         """Save the finished reply at once, before anything else can be awaited or cancelled."""
         reply.content = streamer.finish()
         self._streaming = False
+        if not reply.content and reply.status != "done":
+            # Nothing came back: mark the prompt now, before anything else can be awaited,
+            # so a quit or a crash right after still leaves it retryable.
+            self._mark_failed(self._no_reply_note())
         if reply.content or reply.status == "done":
             self.messages.append(reply)
             if not self._persist(reply):
@@ -412,7 +479,6 @@ class ChatPane(Vertical):
         else:
             await view.remove()
             if reply.status == "interrupted" and error is None:
-                self._mark_failed("Stopped before any reply arrived.")
                 self.notify("Stopped before any reply arrived: r on your message sends it again.")
         if error is not None:
             await self._show_error(error, had_reply=bool(reply.content))
@@ -422,7 +488,8 @@ class ChatPane(Vertical):
     async def _show_error(self, error: ProviderError, *, had_reply: bool) -> None:
         """Add a problem notice; when nothing came back, the prompt is marked failed, to retry."""
         hint = ""
-        if not had_reply and self._mark_failed():
+        prompt = next((m for m in reversed(self.messages) if m.role != "error"), None)
+        if not had_reply and prompt is not None and prompt.status == "failed":
             hint = (
                 "\n\nYour message is kept above: press r on it or here to send it again, "
                 "now or after a restart."
@@ -436,6 +503,10 @@ class ChatPane(Vertical):
         )
         self._persist(message)
         await self._show(message)
+
+    def _no_reply_note(self) -> str | None:
+        """Why a prompt got no reply when it was stopped rather than failed."""
+        return "Stopped before any reply arrived." if self._cancel_reason else None
 
     def _mark_failed(self, note: str | None = None) -> bool:
         """Mark the prompt just sent as failed (saved, so it can be retried after a restart)."""
@@ -463,19 +534,21 @@ class ChatPane(Vertical):
             return False
         index = next(i for i, m in enumerate(self.messages) if m is prompt)
         if any(m.role != "error" for m in self.messages[index + 1 :]):
-            prompt.status, prompt.note = "retried", None
-            self._persist(prompt)
-            self._refresh_views()
-            return await self.send(
+            sent = await self.send(
                 prompt.content, kind=prompt.kind, spec_version=prompt.spec_version
             )
+            if sent:  # only now: a copy that could not be saved leaves the prompt retryable
+                prompt.status, prompt.note = "retried", None
+                self._persist(prompt)
+                self._refresh_views()
+            return sent
         prompt.status, prompt.note = "done", None
         if not self._persist(prompt):
             prompt.status = "failed"
             return False
         self._refresh_views()
         self.message_list.anchor()
-        self._start_reply(build_history(self.messages[: index + 1], self.pane))
+        self._start_reply(prompt)
         return True
 
     def _refresh_views(self) -> None:

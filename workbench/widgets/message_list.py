@@ -8,6 +8,7 @@ from textual.content import Content
 from textual.message import Message as TextualMessage
 from textual.widgets import Static
 
+from workbench.project.attach import with_attachments
 from workbench.providers.base import ChatMessage
 from workbench.session.model import Message, Pane
 
@@ -24,7 +25,9 @@ def build_history(messages: list[Message], pane: Pane) -> list[ChatMessage]:
         elif message.role == "user" and message.status not in ("failed", "retried"):
             if _unanswered(messages, index):
                 continue  # failed before failed turns were marked: the user re-sent it
-            history.append(ChatMessage("user", message.content))
+            history.append(
+                ChatMessage("user", with_attachments(message.content, message.attachments))
+            )
     return history
 
 

@@ -16,6 +16,7 @@ from textual.widgets.markdown import MarkdownBlock, MarkdownFence
 
 from workbench.clipboard import copy_text
 from workbench.markdown_source import code_blocks, source_lines
+from workbench.project.attach import describe_entry
 from workbench.session.model import Message
 
 _STATUS_LABELS = {
@@ -85,6 +86,7 @@ class MessageView(Vertical, can_focus=True):
         & MarkdownFence { overflow-x: auto; scrollbar-size-horizontal: 1; }
         & MarkdownFence.-picked { outline-left: thick $accent; }
         & > .message-note { color: $warning; padding: 0 0 0 1; }
+        & > .message-attachments { color: $text-muted; padding: 0 1 1 1; }
         &.-error { border-left: outer $error; }
         &:focus { border-left: outer $primary; background: $primary 10%; }
     }
@@ -196,6 +198,9 @@ class MessageView(Vertical, can_focus=True):
             text += f" · block {self.block_index + 1}/{count} picked (b: next, p/c: use it)"
         return Content(text)
 
+    def _attachments_text(self) -> str:
+        return "\n".join(describe_entry(entry) for entry in self.message.attachments or [])
+
     def compose(self) -> ComposeResult:
         promoted = " -promoted" if self.promoted else ""
         yield Static(self._header(), classes=f"message-header -{self.message.role}{promoted}")
@@ -208,6 +213,7 @@ class MessageView(Vertical, can_focus=True):
         elif self.message.role == "user":
             # What the user typed is shown as typed: line breaks and indentation kept.
             yield Static(Content(self.message.content), classes="message-text")
+            yield Static(Content(self._attachments_text()), classes="message-attachments")
         else:
             yield Markdown(self.message.content, open_links=False)
         yield Static(Content(self.message.note or ""), classes="message-note")
@@ -231,6 +237,9 @@ class MessageView(Vertical, can_focus=True):
         note = self.query_one(".message-note", Static)
         note.update(Content(message.note or ""))
         note.display = bool(message.note)
+        for attached in self.query(".message-attachments").results(Static):
+            attached.update(Content(self._attachments_text()))
+            attached.display = bool(message.attachments)
 
     def flash(self) -> None:
         """Highlight the header for a moment (after a jump from the spec)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -12,9 +13,13 @@ from textual.widgets import Static
 
 from workbench.config import ModelRef
 from workbench.providers.base import LoadedModel, ProviderError
+from workbench.providers.ollama import canonical_name
 from workbench.providers.router import ProviderRouter
 from workbench.session.model import Message
 from workbench.usage import describe_reply
+
+POLL_TIMEOUT_S = 3.0
+"""A server that has not answered a poll by then counts as unreachable (hung, overloaded)."""
 
 
 @dataclass
@@ -70,7 +75,12 @@ class StatusBar(Static):
     def on_mount(self) -> None:
         self._render_line()
         self.poll()
-        self.set_interval(self.poll_interval_s, self.poll)
+        self.set_interval(self.poll_interval_s, self._tick)
+
+    def _tick(self) -> None:
+        # A poll still waiting on a slow server is left to finish (or time out), not restarted.
+        if not any(w.group == "ollama-poll" and not w.is_finished for w in self.workers):
+            self.poll()
 
     def set_models(self, models: dict[str, ModelRef]) -> None:
         """Show the model each pane uses."""
@@ -94,14 +104,26 @@ class StatusBar(Static):
         """Ask Ollama for its version and loaded models (a few ms on a running server)."""
         state = OllamaState(checked_at=datetime.now(UTC))
         try:
-            state.version = await self.router.ollama.version()
-            state.reachable = True
-            state.installed = {info.name for info in await self.router.ollama.list_models()}
-            loaded = await self.router.ollama.loaded_models()
-            state.loaded = {model.name: model for model in loaded}
+            async with asyncio.timeout(POLL_TIMEOUT_S):
+                await self._ask(state)
+        except TimeoutError:
+            if not state.reachable:
+                state.reachable = False
+                state.problem = f"Ollama did not answer within {POLL_TIMEOUT_S:g} s"
         except ProviderError as error:
             if state.reachable is None:
                 state.reachable, state.problem = False, error.message
+        self._publish(state)
+
+    async def _ask(self, state: OllamaState) -> None:
+        state.version = await self.router.ollama.version()
+        state.reachable = True
+        listed = await self.router.ollama.list_models()
+        state.installed = {canonical_name(info.name) for info in listed}
+        loaded = await self.router.ollama.loaded_models()
+        state.loaded = {canonical_name(model.name): model for model in loaded}
+
+    def _publish(self, state: OllamaState) -> None:
         changed = (state.reachable, state.version, set(state.loaded), state.installed) != (
             self.ollama.reachable,
             self.ollama.version,
@@ -124,14 +146,15 @@ class StatusBar(Static):
             parts += [("✗ Ollama unreachable", "bold $error"), (" (ollama serve?)", "$error")]
         for pane, model in self.models.items():
             parts.append(f"  │  {pane.capitalize()}: {model.name}")
-            if model.provider == "ollama" and model.name in state.loaded:
+            name = canonical_name(model.name)
+            if model.provider == "ollama" and name in state.loaded:
                 parts.append((" (loaded)", "$success"))
             elif model.name == self.warming:
                 parts.append((" (warming up…)", "$warning"))
             elif (
                 model.provider == "ollama"
                 and state.installed is not None
-                and model.name not in state.installed
+                and name not in state.installed
             ):
                 parts.append((" (not installed: ctrl+l)", "$warning"))
         if self.last_reply is not None and (figures := describe_reply(self.last_reply)):

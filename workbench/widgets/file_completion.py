@@ -1,0 +1,113 @@
+"""`@` file completion: a list of the project's files, fuzzy-matched to what follows the `@`."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from pathlib import Path
+
+from textual.content import Content
+from textual.fuzzy import Matcher
+from textual.widgets import OptionList
+from textual.widgets.option_list import Option
+
+MAX_SHOWN = 10
+"""Files listed at once (the best matches)."""
+LISTING_TTL_S = 10.0
+"""The project's file list is read again after this long (files come and go while you work)."""
+
+_TOKEN = re.compile(r"(?:^|(?<=\s))@(\S*)$")
+
+
+def active_reference(line: str, column: int) -> tuple[int, str] | None:
+    """The `@query` being typed at `column` of `line`: (column of the `@`, query), or None."""
+    found = _TOKEN.search(line[:column])
+    if found is None:
+        return None
+    return found.start(), found.group(1)
+
+
+def rank(files: list[str], query: str, limit: int = MAX_SHOWN) -> list[str]:
+    """The files that match `query` best (fuzzy, Textual's matcher); all files for ""."""
+    if not query:
+        return files[:limit]
+    matcher = Matcher(query)
+    scored = [(matcher.match(path), -len(path), path) for path in files]
+    best = sorted((s for s in scored if s[0] > 0), reverse=True)[:limit]
+    return [path for _score, _length, path in best]
+
+
+class ProjectFiles:
+    """The project's files (respecting .gitignore), listed in a thread and kept for a while."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._files: list[str] = []
+        self._read_at: float | None = None
+        self._lock = asyncio.Lock()
+
+    async def files(self) -> list[str]:
+        """The relative paths of the project's files (read again when older than the TTL)."""
+        from workbench.project.files import list_project_files
+
+        async with self._lock:
+            fresh = self._read_at is not None and time.monotonic() - self._read_at < LISTING_TTL_S
+            if not fresh:
+                listing = await asyncio.to_thread(list_project_files, self.root)
+                self._files = list(getattr(listing, "files", listing))
+                self._read_at = time.monotonic()
+            return self._files
+
+
+class FileCompletion(OptionList):
+    """The completion list shown above an input while an `@path` is being typed."""
+
+    DEFAULT_CSS = """
+    FileCompletion {
+        display: none;
+        height: auto;
+        max-height: 12;
+        border: round $accent;
+        background: $surface;
+        &.-open { display: block; }
+    }
+    """
+
+    def __init__(self, id: str | None = None) -> None:
+        super().__init__(id=id, classes="file-completion")
+        self.can_focus = False
+        self.paths: list[str] = []
+
+    @property
+    def is_open(self) -> bool:
+        """True while the list is shown."""
+        return self.has_class("-open")
+
+    def show(self, paths: list[str], query: str) -> None:
+        """List `paths` (best first), or a line saying nothing matches."""
+        self.paths = paths
+        self.clear_options()
+        if paths:
+            self.add_options([Option(Content(path)) for path in paths])
+            self.highlighted = 0
+        else:
+            self.add_option(Option(Content(f"No project file matches “{query}”"), disabled=True))
+        self.add_class("-open")
+
+    def close(self) -> None:
+        """Hide the list."""
+        self.remove_class("-open")
+        self.paths = []
+
+    def move(self, step: int) -> None:
+        """Highlight the next (+1) or previous (-1) file."""
+        if self.paths:
+            current = self.highlighted or 0
+            self.highlighted = (current + step) % len(self.paths)
+
+    def chosen(self) -> str | None:
+        """The highlighted file."""
+        if not self.paths or self.highlighted is None:
+            return None
+        return self.paths[self.highlighted]
