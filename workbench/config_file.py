@@ -271,7 +271,7 @@ output_price_per_mtok = 5.0
 # first, and the summary is what is sent (marked as a summary).
 summarize_over_kb = 50
 # Let the fast model read the project through read-only tools (list, read, search, git log);
-# ctrl+e switches them per session. Models without tool support get attachments only.
+# F8 switches them per session. Models without tool support get attachments only.
 tools = true
 # Commits the git-history summary covers (palette: "Summarize git history").
 git_log_commits = 20

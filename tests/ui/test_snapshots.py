@@ -7,6 +7,7 @@ is left on screen.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -350,3 +351,31 @@ def test_file_completion(snap_compare, fake_ollama: FakeOllama) -> None:
 
     app = make_test_app(make_settings(fake_ollama.url), project=fixed_project())
     assert snap_compare(app, run_before=then_steady(complete), terminal_size=SIZE)
+
+
+def test_collapsed_tool_calls(snap_compare, fake_ollama: FakeOllama) -> None:
+    """The fast model read the project: each tool call one collapsed line above its answer."""
+    session = SessionStore().create(fixed_project(), new_spec())
+    calls = [
+        ("read_file", {"path": "src/auth/session.py"}, "1  def login(user, password):\n2  ..."),
+        ("search", {"pattern": "def refresh"}, "src/auth/session.py:14: def refresh(session):"),
+        ("read_file", {"path": "leak.txt"}, "Error: leak.txt leads outside the project."),
+    ]
+    session.explore.append(message("00000", "user", QUESTION))
+    for index, (name, args, result) in enumerate(calls, 1):
+        session.explore.append(
+            message(f"0{index}000", "tool", result, tool_name=name, tool_args=json.dumps(args))
+        )
+    session.explore.append(
+        message(
+            "09000",
+            "assistant",
+            "`refresh()` in `src/auth/session.py` (line 14) issues the new token.",
+            model="qwen2.5-coder:7b",
+            input_tokens=1830,
+            output_tokens=24,
+            duration_s=2.1,
+        )
+    )
+    app = make_test_app(make_settings(fake_ollama.url), session=session)
+    assert snap_compare(app, run_before=then_steady(), terminal_size=SIZE)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 from workbench.config import ModelRef
 from workbench.providers.base import (
@@ -16,8 +17,8 @@ from workbench.providers.base import (
     ErrorKind,
     ModelOptions,
     ProviderError,
-    StreamEvent,
-    TextDelta,
+    ToolRequest,
+    Usage,
 )
 from workbench.providers.fallback import FALLBACK_KINDS, crosses_to_cloud, skip_after
 from workbench.providers.router import ProviderRouter
@@ -60,6 +61,10 @@ Consent = Callable[[ModelRef, tuple[Attempt, ...]], Awaitable[bool]]
 """Asks whether the prompt may go to a cloud model after the local ones failed."""
 
 
+Opener = Callable[[ModelRef], AsyncIterator[Any]]
+"""Starts one model's reply (plain chat, or a tool loop); its events are passed through."""
+
+
 async def stream_chain(
     router: ProviderRouter,
     chain: list[ModelRef],
@@ -68,7 +73,8 @@ async def stream_chain(
     system_for: Callable[[ModelRef], str | None],
     options_for: Callable[[ModelRef], ModelOptions | None],
     consent: Consent,
-) -> AsyncIterator[StreamEvent | Switched]:
+    open_stream: Opener | None = None,
+) -> AsyncIterator[Any]:
     """Yield the reply of the first model that answers, announcing each switch with `Switched`.
 
     Raises the first model's `ProviderError` (with what else was tried) when none answers,
@@ -89,15 +95,18 @@ async def stream_chain(
             yield Switched(candidate, tuple(attempts))
         answered = False
         try:
-            provider = router.get(candidate.provider)
-            stream = provider.stream_chat(
-                candidate.name,
-                history,
-                system=system_for(candidate),
-                options=options_for(candidate),
-            )
+            if open_stream is not None:
+                stream = open_stream(candidate)
+            else:
+                stream = router.get(candidate.provider).stream_chat(
+                    candidate.name,
+                    history,
+                    system=system_for(candidate),
+                    options=options_for(candidate),
+                )
             async for event in stream:
-                answered = answered or isinstance(event, TextDelta)
+                # Text or a tool that ran means this model is answering: no switching after.
+                answered = answered or not isinstance(event, Usage | ToolRequest)
                 yield event
             return
         except ProviderError as error:

@@ -144,6 +144,13 @@ class MainScreen(Screen[None]):
             id="model.cycle",
         ),
         Binding(
+            "f8",
+            "toggle_tools",
+            "Tools",
+            tooltip="Let the Explore model read the project with read-only tools, or not",
+            id="explore.tools",
+        ),
+        Binding(
             "ctrl+l",
             "pick_model",
             "Models",
@@ -182,7 +189,7 @@ class MainScreen(Screen[None]):
         yield Footer()
 
     def _chat_pane(self, pane: Pane, label: str) -> ChatPane:
-        return ChatPane(
+        chat = ChatPane(
             pane,
             label=label,
             transcript=self.session.transcript(pane),
@@ -193,6 +200,9 @@ class MainScreen(Screen[None]):
             project_root=Path(self.session.meta.project_dir),
             id=pane,
         )
+        if self.session.meta.tools_enabled is not None:
+            chat.tools_on = self.session.meta.tools_enabled
+        return chat
 
     def on_mount(self) -> None:
         self.app.theme_changed_signal.subscribe(self, lambda _theme: self._paint_active_pane())
@@ -420,6 +430,20 @@ class MainScreen(Screen[None]):
         index = (names.index(current) + 1) % len(models) if current in names else 0
         pane.set_model(models[index])
         self.notify(f"{pane.label}: {models[index].name} ({models[index].tier})")
+
+    def action_toggle_tools(self) -> None:
+        """Switch the Explore pane's project tools on or off for this session."""
+        explore = self.chat("explore")
+        explore.tools_on = not explore.tools_on
+        self.session.meta.tools_enabled = explore.tools_on
+        try:
+            self.session.save_meta()
+        except OSError as error:
+            self.notify(f"Could not save the session: {error}", severity="warning")
+        explore.update_title()
+        explore.check_tool_support()
+        state = "on: the fast model can read the project" if explore.tools_on else "off"
+        self.notify(f"Explore tools {state}.")
 
     def action_pick_model(self) -> None:
         """Open the model picker for the chat pane (state, sizes, memory, pulls)."""

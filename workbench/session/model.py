@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 Pane = Literal["explore", "implement"]
-MessageRole = Literal["user", "assistant", "error"]
+MessageRole = Literal["user", "assistant", "error", "tool"]
 MessageStatus = Literal["done", "streaming", "interrupted", "error", "failed", "retried"]
 
 
@@ -41,6 +41,10 @@ class Message:
     attachments: list[dict[str, Any]] | None = None
     """For user turns: the `@path` files sent with it, each {"path", "size_bytes", "tokens",
     "text", "summary" (True when `text` is the fast model's summary)} or {"path", "error"}."""
+    tool_name: str | None = None
+    """For role `tool`: the read-only tool the model called; `content` is what it returned."""
+    tool_args: str | None = None
+    """For role `tool`: the call's arguments, as JSON."""
     fallback_from: str | None = None
     """For replies: the model that was asked but could not answer, when a fallback answered."""
 
@@ -71,6 +75,8 @@ class SessionMeta:
     """The spec section notes are promoted to (chosen with P); None = the context section."""
     drafts: dict[str, str] = field(default_factory=dict)
     """Pane name -> text typed in its input but not sent, kept across quit and reopen."""
+    tools_enabled: bool | None = None
+    """The Explore pane's tools switch (ctrl+e); None follows `[project] tools`."""
     cloud_fallback_allowed: bool = False
     """True once the user let local prompts fall back to Claude for the rest of this session."""
     version: int = 1

@@ -112,6 +112,7 @@ def read_meta(folder: Path) -> SessionMeta:
             if isinstance(section := data.get("promote_section"), str)
             else None,
             cloud_fallback_allowed=data.get("cloud_fallback_allowed") is True,
+            tools_enabled=tools if isinstance(tools := data.get("tools_enabled"), bool) else None,
             version=META_VERSION,
         )
     except FileNotFoundError:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 from pathlib import Path
 from typing import Any
 
@@ -17,10 +18,12 @@ from textual.worker import Worker, WorkerCancelled, WorkerFailed
 
 from workbench.config import ModelRef, models_for_pane
 from workbench.project.attach import load_entries, pending_attachments
+from workbench.project.explore import ProjectAccess
 from workbench.providers.base import ChatMessage, ErrorKind, ProviderError, TextDelta, Usage
 from workbench.providers.chain import Attempt, Consent, Switched, stream_chain
 from workbench.providers.fallback import fallback_chain
 from workbench.providers.router import ProviderRouter
+from workbench.providers.tool_loop import ToolStep
 from workbench.session.model import Message, Pane
 from workbench.session.transcript import Transcript, new_id, now_iso
 from workbench.textclean import sanitize
@@ -90,6 +93,14 @@ class ChatPane(Vertical):
         self.router = router
         self.project_root = project_root
         """The project the session is about: `@path` attachments and tools are confined to it."""
+        self.project_access: ProjectAccess | None = (
+            ProjectAccess(router, router.settings, project_root)
+            if project_root is not None and pane == "explore"
+            else None
+        )
+        """The Explore pane's read-only tools over the project."""
+        self.tools_on = router.settings.project.tools
+        """The session's tools switch (ctrl+e)."""
         self.consent: Consent | None = None
         """Asks before a local model's prompt falls back to Claude; None never sends it."""
         self.checkpoint_interval_s = checkpoint_interval_s
@@ -144,6 +155,7 @@ class ChatPane(Vertical):
         # Show the end of the conversation once it is laid out, and keep following it.
         self.call_after_refresh(message_list.anchor)
         self._preload_sdk_soon()
+        self.check_tool_support()
 
     # -- state ---------------------------------------------------------------------------
 
@@ -179,7 +191,16 @@ class ChatPane(Vertical):
     def update_title(self) -> None:
         """Show the pane's label, model and tier in its border."""
         badge = {"fast": "fast", "quality": "quality", "cloud": "cloud"}.get(self.model.tier, "")
-        self.border_title = Content(f"{self.label} · {self.model.name} ({badge})")
+        title = f"{self.label} · {self.model.name} ({badge})"
+        if self.project_access is not None:
+            support = self.project_access.known_support(self.model)
+            if not self.tools_on:
+                title += " · tools off"
+            elif support is False:
+                title += " · no tool support"
+            else:
+                title += " · tools"
+        self.border_title = Content(title)
         # Text, not a class: a class change would restyle every message in the pane.
         self.border_subtitle = "streaming… esc stops" if self.is_streaming else ""
         self.refresh_bindings()
@@ -190,6 +211,14 @@ class ChatPane(Vertical):
         self.update_title()
         self.post_message(self.ModelChanged(self, model))
         self._preload_sdk_soon()
+        self.check_tool_support()
+
+    @work(group="tool-support", exclusive=True, exit_on_error=False)
+    async def check_tool_support(self) -> None:
+        """Ask the server whether the model can call tools, and show it in the title."""
+        if self.project_access is not None and self.tools_on:
+            await self.project_access.supports_tools(self.model)
+            self.update_title()
 
     def _preload_sdk_soon(self) -> None:
         """Import the Anthropic SDK in a thread ahead of the first send (it takes ~2 s)."""
@@ -407,17 +436,35 @@ class ChatPane(Vertical):
         settings = self.router.settings
         try:
             history = await self._history_for(prompt)
+
+            def system_for(ref: ModelRef) -> str:
+                return settings.system_prompt_for(ref, self.pane)
+
+            def without_tools(ref: ModelRef) -> None:
+                reply.note = _joined(
+                    reply.note, f"{ref.name} cannot call tools: it saw only attached files."
+                )
+                self.update_title()
+
+            access = self.project_access if self.tools_enabled else None
             events = stream_chain(
                 self.router,
                 fallback_chain(settings, model),
                 history,
-                system_for=lambda ref: settings.system_prompt_for(ref, self.pane),
+                system_for=system_for,
                 options_for=settings.options_for,
                 consent=self._cloud_consent,
+                open_stream=access.opener(
+                    history, system_for=system_for, without_tools=without_tools
+                )
+                if access is not None
+                else None,
             )
             async for event in events:
                 if isinstance(event, TextDelta):
                     await streamer.feed(event.text)
+                elif isinstance(event, ToolStep):
+                    await self._show_tool_step(event, before=view)
                 elif isinstance(event, Usage):
                     reply.model = sanitize(event.model) if event.model else reply.model
                     reply.input_tokens = event.input_tokens
@@ -446,6 +493,25 @@ class ChatPane(Vertical):
             reply.note = _joined(reply.note, "Cut short: the part that arrived is kept.")
         self._keep(reply, streamer)
         await self._show_result(reply, view, streamer, error)
+
+    async def _show_tool_step(self, step: ToolStep, *, before: MessageView) -> None:
+        """Save a tool call and its result, and show it (collapsed) above the reply."""
+        message = Message(
+            id=new_id(),
+            role="tool",
+            content=sanitize(step.result),
+            created=now_iso(),
+            tool_name=sanitize(step.call.name),
+            tool_args=sanitize(json.dumps(step.call.arguments, ensure_ascii=False)),
+        )
+        self.messages.append(message)
+        self._persist(message)
+        await self.message_list.mount(self._view(message), before=before)
+
+    @property
+    def tools_enabled(self) -> bool:
+        """True when this pane's model may read the project through tools."""
+        return self.project_access is not None and self.tools_on
 
     def _answered_version(self) -> int | None:
         """The spec version the next reply answers: that of the last spec sent (Implement)."""

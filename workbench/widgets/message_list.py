@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.content import Content
@@ -9,7 +12,7 @@ from textual.message import Message as TextualMessage
 from textual.widgets import Static
 
 from workbench.project.attach import with_attachments
-from workbench.providers.base import ChatMessage
+from workbench.providers.base import ChatMessage, ToolCall
 from workbench.session.model import Message, Pane
 
 
@@ -19,16 +22,39 @@ def build_history(messages: list[Message], pane: Pane) -> list[ChatMessage]:
         starts = [i for i, m in enumerate(messages) if m.kind == "spec"]
         messages = messages[starts[-1] :] if starts else messages
     history: list[ChatMessage] = []
+    calls: list[Message] = []  # tool messages waiting to be sent as one assistant turn
     for index, message in enumerate(messages):
+        if message.role == "tool":
+            calls.append(message)
+            continue
+        if calls:
+            history += _tool_turns(calls)
+            calls = []
         if message.role == "assistant" and message.content:
             history.append(ChatMessage("assistant", message.content))
         elif message.role == "user" and message.status not in ("failed", "retried"):
             if _unanswered(messages, index):
                 continue  # failed before failed turns were marked: the user re-sent it
-            history.append(
-                ChatMessage("user", with_attachments(message.content, message.attachments))
-            )
+            content = with_attachments(message.content, message.attachments)
+            history.append(ChatMessage("user", content))
+    if calls:
+        history += _tool_turns(calls)
     return history
+
+
+def _tool_turns(calls: list[Message]) -> list[ChatMessage]:
+    """The assistant turn that asked for these tools, then each tool's result."""
+    asked = tuple(ToolCall(call.tool_name or "", _arguments(call.tool_args)) for call in calls)
+    results = [ChatMessage("tool", call.content, tool_name=call.tool_name) for call in calls]
+    return [ChatMessage("assistant", "", tool_calls=asked), *results]
+
+
+def _arguments(text: str | None) -> dict[str, Any]:
+    try:
+        value = json.loads(text or "{}")
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
 
 
 def _unanswered(messages: list[Message], index: int) -> bool:

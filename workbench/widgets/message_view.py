@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import textwrap
 
 from textual import on
@@ -17,6 +18,7 @@ from textual.widgets.markdown import MarkdownBlock, MarkdownFence
 from workbench.clipboard import copy_text
 from workbench.markdown_source import code_blocks, source_lines
 from workbench.project.attach import describe_entry
+from workbench.project.explore import describe_call
 from workbench.session.model import Message
 
 _STATUS_LABELS = {
@@ -36,6 +38,8 @@ def header_text(message: Message, pane: str) -> str:
             who = f"Spec v{message.spec_version} sent"
     elif message.role == "error":
         who = "⚠ Problem"
+    elif message.role == "tool":
+        return tool_header(message, expanded=False)
     else:
         who = message.model or "assistant"
         if message.fallback_from:
@@ -49,6 +53,20 @@ def header_text(message: Message, pane: str) -> str:
         if message.duration_s:
             tokens += f" in {message.duration_s:.1f}s"
     return f"{who}{status}{tokens}"
+
+
+def tool_header(message: Message, *, expanded: bool) -> str:
+    """ "▸ tool read_file path=src/app.py · 24 lines": a tool call, collapsed or not."""
+    try:
+        arguments = json.loads(message.tool_args or "{}")
+    except ValueError:
+        arguments = {}
+    call = describe_call(message.tool_name or "?", arguments if isinstance(arguments, dict) else {})
+    failed = message.content.startswith("Error:")
+    lines = message.content.count("\n") + 1
+    outcome = "refused" if failed else f"{lines} line{'s' if lines != 1 else ''}"
+    # Enter shows or hides the output: the footer says so while the entry has focus.
+    return f"{'▾' if expanded else '▸'} tool {call} · {outcome}"
 
 
 def spec_summary(text: str) -> str:
@@ -78,6 +96,8 @@ class MessageView(Vertical, can_focus=True):
         & > .message-header.-error { color: $error; text-style: bold; }
         & > .message-header.-interrupted { color: $warning; }
         & > .message-header.-failed { color: $error; }
+        & > .message-header.-tool { color: $text-muted; }
+        & > .tool-output { padding: 0 1 1 3; color: $text-muted; }
         & > .message-header.-promoted { text-style: italic; }
         & > .message-header.-flash { background: $accent; color: $background; }
         & > Markdown { padding: 0 1 0 1; margin: 0; background: transparent; layout: stream; }
@@ -135,6 +155,13 @@ class MessageView(Vertical, can_focus=True):
             tooltip="Send the prompt that failed again (the server may be back)",
             id="message.retry",
         ),
+        Binding(
+            "enter",
+            "toggle_output",
+            "Show/hide",
+            tooltip="Show or hide what the tool returned",
+            id="message.expand",
+        ),
         Binding("up,k", "focus_neighbour(-1)", "Previous", show=False),
         Binding("down,j", "focus_neighbour(1)", "Next", show=False),
         Binding("i", "focus_input", "Type", show=False),
@@ -190,6 +217,10 @@ class MessageView(Vertical, can_focus=True):
         """The code block picked with `b` (promote and copy take it instead of the message)."""
 
     def _header(self) -> Content:
+        if self.message.role == "tool":
+            outputs = self.query(".tool-output")
+            expanded = bool(outputs) and outputs.first().display
+            return Content(tool_header(self.message, expanded=expanded))
         text = header_text(self.message, self.pane)
         if self.promoted:
             text += " · ✓ in spec"
@@ -210,6 +241,11 @@ class MessageView(Vertical, can_focus=True):
             yield Static(
                 Content("Review the spec against this exploration."), classes="message-text"
             )
+        elif self.message.role == "tool":
+            # Tool output is data, never markdown: shown as plain text when expanded.
+            output = Static(Content(self.message.content), classes="tool-output")
+            output.display = False
+            yield output
         elif self.message.role == "user":
             # What the user typed is shown as typed: line breaks and indentation kept.
             yield Static(Content(self.message.content), classes="message-text")
@@ -302,7 +338,18 @@ class MessageView(Vertical, can_focus=True):
         # "Retry" is offered (and shown in the footer) only on a failed prompt or its notice.
         if action == "retry":
             return self.retry_target is not None
+        if action == "toggle_output":
+            return self.message.role == "tool"
         return True
+
+    def action_toggle_output(self) -> None:
+        """Show or hide a tool call's output."""
+        output = self.query_one(".tool-output", Static)
+        output.display = not output.display
+        header = self.query_one(".message-header", Static)
+        header.update(Content(tool_header(self.message, expanded=output.display)))
+        if output.display:
+            self.call_after_refresh(output.scroll_visible)
 
     def action_retry(self) -> None:
         if self.retry_target is not None:
