@@ -140,3 +140,29 @@ async def test_every_send_is_a_version_and_replies_record_it(ollama: FakeOllama)
         assert app.screen.old == 1 and app.screen.new == 2
         assert app.screen.diff_text() == ""
         await pilot.press("escape")
+
+
+async def test_files_the_spec_attaches_are_in_the_payload_and_the_review(
+    ollama: FakeOllama, tmp_path: Path
+) -> None:
+    from tests.fakes.project import make_project
+
+    project = make_project(tmp_path)
+    spec = SPEC.replace("Keep the API.", "Keep the API of @src/auth/session.py and @nope.py.")
+    app = make_test_app(make_settings(ollama.url), project=project, spec=spec)
+    async with app.run_test(size=(160, 48)) as pilot:
+        screen = main_screen(app)
+        review = await open_review(pilot)
+        names = [p.name for p in review.payload.parts]
+        assert names == ["System prompt", "Spec", "Attached: src/auth/session.py"]
+        attached = review.payload.parts[2]
+        assert "def refresh" in attached.text and attached.tokens > 0
+        assert review.payload.total_tokens == sum(p.tokens for p in review.payload.parts)
+        notices = [n.message for n in app._notifications]
+        assert any("@nope.py" in n for n in notices)  # a missing file is said, not sent
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: done(screen, "implement"))
+        sent = ollama.chat_requests()[-1]["messages"][-1]["content"]
+        # What the review showed is exactly what went.
+        assert sent == review.payload.messages()[1][0].content
+        assert sent.startswith(spec) and "def refresh" in sent

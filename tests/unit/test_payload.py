@@ -14,6 +14,7 @@ from workbench.session.model import Message, MessageStatus
 from workbench.spec.payload import (
     Payload,
     PayloadPart,
+    attachment_block,
     build_payload,
     estimate_cost,
     estimate_seconds,
@@ -88,7 +89,13 @@ def test_attached_files_follow_the_spec_in_the_same_user_turn() -> None:
         "m",
         "sys",
         spec,
-        [("src/auth/login.py", "def login():\n    pass\n"), ("README", "Has ``` fences")],
+        [
+            (
+                "src/auth/login.py",
+                attachment_block("src/auth/login.py", "def login():\n    pass\n"),
+            ),
+            ("README", attachment_block("README", "Has ``` fences")),
+        ],
     )
     assert [p.name for p in payload.parts] == [
         "System prompt",
@@ -103,7 +110,7 @@ def test_attached_files_follow_the_spec_in_the_same_user_turn() -> None:
             "user",
             "# Task: T\n\n## What I want\n\nUse the helper.\n"
             "\nsrc/auth/login.py\n```py\ndef login():\n    pass\n```\n"
-            "\nREADME\n````\nHas ``` fences\n````\n",
+            "\n\nREADME\n````\nHas ``` fences\n````\n",
         )
     ]
     assert payload.total_tokens == sum(p.tokens for p in payload.parts)

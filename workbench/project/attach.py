@@ -19,7 +19,7 @@ from workbench.project.attachments import (
     find_references,
     load_attachment,
 )
-from workbench.project.files import ToolError, human_size
+from workbench.project.files import ToolError, human_size, resolve_in_project
 
 CHUNK_CHARS = 24_000
 """A large file is summarized in parts this long (about 6k tokens: fits a small model)."""
@@ -37,6 +37,16 @@ Summarizer = Callable[[str, str], Awaitable[str]]
 def pending_attachments(text: str) -> list[dict[str, Any]]:
     """One not-yet-loaded entry per `@path` in `text`."""
     return [{"path": ref} for ref in find_references(text)]
+
+
+def needs_summary(entry: dict[str, Any], root: Path, over_bytes: int) -> bool:
+    """Whether loading this pending entry will ask the fast model for a summary (a stat)."""
+    if "text" in entry or "error" in entry:
+        return False
+    try:
+        return resolve_in_project(root, str(entry["path"])).stat().st_size > over_bytes
+    except (ToolError, OSError):
+        return False
 
 
 def entry_of(att: Attachment) -> dict[str, Any]:

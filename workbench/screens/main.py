@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 from textual import on
 from textual.app import ComposeResult
@@ -16,6 +17,15 @@ from textual.widgets import Footer, Static, TextArea
 
 from workbench.clipboard import copy_text
 from workbench.config import ModelRef, Settings, models_for_pane, tier_of
+from workbench.project.attach import (
+    as_attachment,
+    describe_entry,
+    load_entries,
+    needs_summary,
+    pending_attachments,
+)
+from workbench.project.attachments import attachment_text
+from workbench.providers.base import ProviderError
 from workbench.providers.chain import Attempt
 from workbench.providers.router import ProviderRouter
 from workbench.screens.consent import CloudConsentModal
@@ -29,7 +39,7 @@ from workbench.screens.warm_up import WarmUp
 from workbench.session.model import ModelChoice, Pane
 from workbench.session.store import Session
 from workbench.spec.critique import critique_request
-from workbench.spec.payload import build_payload, estimate_tokens, readiness_checks
+from workbench.spec.payload import Payload, build_payload, estimate_tokens, readiness_checks
 from workbench.spec.promote import promoted_ids, source_at
 from workbench.spec.sections import Section, find_context_section, parse_sections
 from workbench.spec.templates import is_blank_template
@@ -396,7 +406,10 @@ class MainScreen(Screen[None]):
             )
             return
         model = implement.model
-        payload = build_payload(model.name, implement.system_prompt, text)
+        prepared = await self.spec_payload(text)
+        if prepared is None:
+            return
+        payload, entries = prepared
         window = await context_window(self.settings, self.router, model)
         explore_texts = [m.content for m in self.chat("explore").messages if m.role != "error"]
         warnings = readiness_checks(
@@ -416,7 +429,10 @@ class MainScreen(Screen[None]):
                 self.notify(f"Could not save the spec version: {error}", severity="error")
                 return
             note = f"re-send of v{resent_from}" if resent_from else None
-            if await implement.send(text, kind="spec", spec_version=version, note=note):
+            sent = await implement.send(
+                text, kind="spec", spec_version=version, note=note, attachments=entries
+            )
+            if sent:
                 self.notify(f"Spec v{version} sent to {model.name}")
 
         await self.app.push_screen(SendReviewModal(payload, estimate, warnings), decided)
@@ -508,11 +524,50 @@ class MainScreen(Screen[None]):
         self.spec.save()
         await explore.send(critique_request(text), kind="critique")
 
-    def copy_payload(self) -> None:
+    async def copy_payload(self) -> None:
         """Copy exactly what sending the spec now would give the Implement model."""
+        prepared = await self.spec_payload(self.spec.text)
+        if prepared is not None:
+            copy_text(self.app, payload_text(prepared[0]), "the payload")
+
+    async def spec_payload(self, text: str) -> tuple[Payload, list[dict[str, Any]]] | None:
+        """The payload for the Implement model: the spec and the files it names with `@path`.
+
+        Files over the threshold are summarized by the fast model first; None (with a notice)
+        when that fails.
+        """
         implement = self.chat("implement")
-        payload = build_payload(implement.model.name, implement.system_prompt, self.spec.text)
-        copy_text(self.app, payload_text(payload), "the payload")
+        entries = pending_attachments(text)
+        if entries:
+            root = Path(self.session.meta.project_dir)
+            over = int(self.settings.project.summarize_over_kb * 1024)
+            if any(needs_summary(entry, root, over) for entry in entries):
+                self.notify("Summarizing the large files the spec attaches, with the fast model…")
+            try:
+                entries = await load_entries(
+                    entries,
+                    root,
+                    summarize_over_bytes=over,
+                    ask=self.chat("explore").ask_fast_model,
+                )
+            except ProviderError as error:
+                self.notify(
+                    f"Could not summarize an attached file: {error.message}",
+                    title="Not sent",
+                    severity="error",
+                    timeout=15,
+                )
+                return None
+            for entry in entries:
+                if "error" in entry:
+                    self.notify(describe_entry(entry), title="Not attached", severity="warning")
+        attached = [
+            (att.path, attachment_text(att))
+            for att in (as_attachment(entry) for entry in entries)
+            if att is not None
+        ]
+        payload = build_payload(implement.model.name, implement.system_prompt, text, attached)
+        return payload, entries
 
     def action_versions(self) -> None:
         """Show the diff between the spec and the last version sent; r re-sends a version."""

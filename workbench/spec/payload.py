@@ -75,10 +75,8 @@ class Payload:
         system = next((p.text for p in self.parts if p.name == SYSTEM_PART), "") or None
         spec = next((p.text for p in self.parts if p.name == SPEC_PART), "")
         attached = [p.text for p in self.parts if p.name.startswith(ATTACHED_PREFIX)]
-        if attached and spec and not spec.endswith("\n"):
-            spec += "\n"
-        content = spec + "".join(("\n" if spec else "") + block for block in attached)
-        return system, [ChatMessage("user", content)]
+        # Joined as the Implement pane joins a turn and its files (project.attach).
+        return system, [ChatMessage("user", "\n\n".join([spec, *attached]))]
 
 
 def attachment_block(path: str, text: str) -> str:
@@ -93,11 +91,12 @@ def attachment_block(path: str, text: str) -> str:
 def build_payload(
     model: str, system_prompt: str, spec: str, attachments: list[tuple[str, str]] | None = None
 ) -> Payload:
-    """The payload for `model`: system prompt, the spec as written, then (path, text) files."""
+    """The payload for `model`: system prompt, the spec as written, then the attached files.
+
+    `attachments` are (path, text as sent): see `project.attachments.attachment_text`.
+    """
     parts = [PayloadPart(SYSTEM_PART, system_prompt), PayloadPart(SPEC_PART, spec)]
-    parts += [
-        PayloadPart(ATTACHED_PREFIX + p, attachment_block(p, t)) for p, t in attachments or []
-    ]
+    parts += [PayloadPart(ATTACHED_PREFIX + p, text) for p, text in attachments or []]
     return Payload(model, parts)
 
 

@@ -155,7 +155,8 @@ class ChatPane(Vertical):
         # Show the end of the conversation once it is laid out, and keep following it.
         self.call_after_refresh(message_list.anchor)
         self._preload_sdk_soon()
-        self.check_tool_support()
+        if self.project_access is not None:
+            self.set_timer(1.0, self.check_tool_support)  # after the first frame
 
     # -- state ---------------------------------------------------------------------------
 
@@ -299,8 +300,13 @@ class ChatPane(Vertical):
         kind: str | None = None,
         spec_version: int | None = None,
         note: str | None = None,
+        attachments: list[dict[str, Any]] | None = None,
     ) -> bool:
-        """Add a user turn (saved first) and stream the reply; False if it could not be saved."""
+        """Add a user turn (saved first) and stream the reply; False if it could not be saved.
+
+        `attachments` are files loaded already (the spec's); otherwise the `@path` files of a
+        typed message are attached.
+        """
         message = Message(
             id=new_id(),
             role="user",
@@ -309,7 +315,7 @@ class ChatPane(Vertical):
             kind=kind,
             spec_version=spec_version,
             note=note,
-            attachments=self._pending_attachments(text, kind),
+            attachments=attachments or self._pending_attachments(text, kind),
         )
         if not self._persist(message):
             return False  # the text stays in the input (or the spec): nothing is lost
@@ -342,7 +348,7 @@ class ChatPane(Vertical):
                 prompt.attachments,
                 self.project_root,
                 summarize_over_bytes=int(settings.project.summarize_over_kb * 1024),
-                ask=self._ask_fast_model,
+                ask=self.ask_fast_model,
                 progress=progress,
             )
             self._persist(prompt)
@@ -351,7 +357,7 @@ class ChatPane(Vertical):
         index = next(i for i, m in enumerate(self.messages) if m is prompt)
         return build_history(self.messages[: index + 1], self.pane)
 
-    async def _ask_fast_model(self, instructions: str, text: str) -> str:
+    async def ask_fast_model(self, instructions: str, text: str) -> str:
         """A one-off answer from the fast tier (small-model chores); never leaves the machine."""
         settings = self.router.settings
         fast = models_for_pane(settings, "explore")
@@ -601,7 +607,10 @@ class ChatPane(Vertical):
         index = next(i for i, m in enumerate(self.messages) if m is prompt)
         if any(m.role != "error" for m in self.messages[index + 1 :]):
             sent = await self.send(
-                prompt.content, kind=prompt.kind, spec_version=prompt.spec_version
+                prompt.content,
+                kind=prompt.kind,
+                spec_version=prompt.spec_version,
+                attachments=prompt.attachments,
             )
             if sent:  # only now: a copy that could not be saved leaves the prompt retryable
                 prompt.status, prompt.note = "retried", None

@@ -18,6 +18,8 @@ from workbench.providers.router import ProviderRouter
 from workbench.session.model import Message
 from workbench.usage import describe_reply
 
+FIRST_POLL_DELAY_S = 0.5
+"""Seconds after start before the first poll (see `StatusBar.on_mount`)."""
 POLL_TIMEOUT_S = 3.0
 """A server that has not answered a poll by then counts as unreachable (hung, overloaded)."""
 
@@ -74,7 +76,9 @@ class StatusBar(Static):
 
     def on_mount(self) -> None:
         self._render_line()
-        self.poll()
+        # The first poll imports the ollama client (~0.4 s of CPU in a thread): after the
+        # first frame, so it does not hold that frame back.
+        self.set_timer(FIRST_POLL_DELAY_S, self._tick)
         self.set_interval(self.poll_interval_s, self._tick)
 
     def _tick(self) -> None:
