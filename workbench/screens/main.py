@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,8 @@ from workbench.project.attach import (
     pending_attachments,
 )
 from workbench.project.attachments import attachment_text
+from workbench.project.files import ToolError
+from workbench.project.git import git_history
 from workbench.providers.base import ProviderError
 from workbench.providers.chain import Attempt
 from workbench.providers.router import ProviderRouter
@@ -152,6 +155,14 @@ class MainScreen(Screen[None]):
             tooltip="Cycle the chat pane's model through its tier",
             show=False,
             id="model.cycle",
+        ),
+        Binding(
+            "f9",
+            "git_summary",
+            "Git history",
+            tooltip="Ask the fast model to summarize the project's recent commits",
+            show=False,
+            id="explore.git_summary",
         ),
         Binding(
             "f8",
@@ -446,6 +457,32 @@ class MainScreen(Screen[None]):
         index = (names.index(current) + 1) % len(models) if current in names else 0
         pane.set_model(models[index])
         self.notify(f"{pane.label}: {models[index].name} ({models[index].tier})")
+
+    async def action_git_summary(self) -> None:
+        """Summarize the last commits with the fast model, as an Explore message."""
+        explore = self.chat("explore")
+        if explore.is_streaming:
+            self.notify("Explore is still answering: Escape in that pane stops it.")
+            return
+        count = self.settings.project.git_log_commits
+        root = Path(self.session.meta.project_dir)
+        try:
+            log = await asyncio.to_thread(git_history, root, count)
+        except ToolError as error:
+            self.notify(str(error), title="No git history", severity="warning")
+            return
+        entry = {
+            "path": f"git log -n {count}",
+            "size_bytes": len(log.encode()),
+            "tokens": estimate_tokens(log),
+            "text": log,
+        }
+        request = (
+            f"Summarize the last {count} commits of this project (the git log is attached): "
+            "what changed and why, which parts of the code are active, and anything a task "
+            "spec about this codebase should know."
+        )
+        await explore.send(request, kind="git-summary", attachments=[entry])
 
     def action_toggle_tools(self) -> None:
         """Switch the Explore pane's project tools on or off for this session."""

@@ -35,12 +35,16 @@ class Message:
     note: str | None = None
     """Why the message is interrupted or failed, shown under it."""
     kind: str | None = None
-    """`"spec"` for the user turn of the Implement pane that carries the exact spec text sent."""
+    """`"spec"`: the Implement turn carrying the exact spec text sent; `"critique"`,
+    `"git-summary"`: chores asked of the fast model; `"summary"`: older Explore turns
+    compressed by the fast model (see `covers`)."""
     spec_version: int | None = None
     """For Implement replies and spec turns: the spec version sent or answered (`versions/`)."""
     attachments: list[dict[str, Any]] | None = None
     """For user turns: the `@path` files sent with it, each {"path", "size_bytes", "tokens",
     "text", "summary" (True when `text` is the fast model's summary)} or {"path", "error"}."""
+    covers: str | None = None
+    """For a `summary` (kind): the id of the last message it stands for in what is sent."""
     tool_name: str | None = None
     """For role `tool`: the read-only tool the model called; `content` is what it returned."""
     tool_args: str | None = None

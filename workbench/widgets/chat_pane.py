@@ -18,6 +18,14 @@ from textual.worker import Worker, WorkerCancelled, WorkerFailed
 
 from workbench.config import ModelRef, models_for_pane
 from workbench.project.attach import load_entries, pending_attachments
+from workbench.project.compress import (
+    COMPRESS_PROMPT,
+    context_budget,
+    conversation_text,
+    covered_upto,
+    history_tokens,
+    to_compress,
+)
 from workbench.project.explore import ProjectAccess
 from workbench.providers.base import ChatMessage, ErrorKind, ProviderError, TextDelta, Usage
 from workbench.providers.chain import Attempt, Consent, Switched, stream_chain
@@ -233,6 +241,16 @@ class ChatPane(Vertical):
         AnthropicProvider.preload()
 
     def _view(self, message: Message) -> MessageView:
+        view = self._new_view(message)
+        if message.kind != "summary" and self._is_covered(message):
+            view.compressed, view.expanded = True, False
+        return view
+
+    def _is_covered(self, message: Message) -> bool:
+        upto = covered_upto(self.messages)
+        return any(m is message for m in self.messages[:upto])
+
+    def _new_view(self, message: Message) -> MessageView:
         return MessageView(
             message,
             self.pane,
@@ -355,7 +373,44 @@ class ChatPane(Vertical):
             self._refresh_views()
             self.update_title()
         index = next(i for i, m in enumerate(self.messages) if m is prompt)
-        return build_history(self.messages[: index + 1], self.pane)
+        history = build_history(self.messages[: index + 1], self.pane)
+        if self.pane == "explore" and await self._compress(prompt, history):
+            index = next(i for i, m in enumerate(self.messages) if m is prompt)
+            history = build_history(self.messages[: index + 1], self.pane)
+        return history
+
+    async def _compress(self, prompt: Message, history: list[ChatMessage]) -> bool:
+        """Summarize older turns when the request nears the window; True if it did."""
+        settings = self.router.settings
+        budget = context_budget(settings, self.model)
+        if history_tokens(self.system_prompt, history) <= settings.project.compress_at * budget:
+            return False
+        index = next(i for i, m in enumerate(self.messages) if m is prompt)
+        older = to_compress(self.messages, index)
+        if not older:
+            return False
+        self.border_subtitle = f"summarizing {len(older)} older messages with the fast model…"
+        previous = [m for m in self.messages[:index] if m.kind == "summary" and m.covers]
+        text = conversation_text(older, previous[-1].content if previous else None)
+        summary = Message(
+            id=new_id(),
+            role="assistant",
+            content=await self.ask_fast_model(COMPRESS_PROMPT, text),
+            model=self.model.name,
+            created=now_iso(),
+            kind="summary",
+            covers=older[-1].id,
+            note=f"Stands for the {len(older)} messages above it in what is sent to the model.",
+        )
+        self.messages.insert(index, summary)
+        self._persist(summary)
+        prompt_view = next((v for v in self.views() if v.message is prompt), None)
+        await self.message_list.mount(self._view(summary), before=prompt_view)
+        covered = {m.id for m in older}
+        for view in self.views():
+            if view.message.id in covered:
+                view.set_compressed(True)
+        return True
 
     async def ask_fast_model(self, instructions: str, text: str) -> str:
         """A one-off answer from the fast tier (small-model chores); never leaves the machine."""

@@ -12,6 +12,7 @@ from textual.message import Message as TextualMessage
 from textual.widgets import Static
 
 from workbench.project.attach import with_attachments
+from workbench.project.compress import covered_upto, summary_turn
 from workbench.providers.base import ChatMessage, ToolCall
 from workbench.session.model import Message, Pane
 
@@ -22,6 +23,12 @@ def build_history(messages: list[Message], pane: Pane) -> list[ChatMessage]:
         starts = [i for i, m in enumerate(messages) if m.kind == "spec"]
         messages = messages[starts[-1] :] if starts else messages
     history: list[ChatMessage] = []
+    start = covered_upto(messages)
+    if start:
+        # Older turns were compressed: their summary goes instead of them.
+        summary = [m for m in messages if m.kind == "summary" and m.covers][-1]
+        history.append(summary_turn(summary))
+        messages = [m for m in messages[start:] if m.kind != "summary"]
     calls: list[Message] = []  # tool messages waiting to be sent as one assistant turn
     for index, message in enumerate(messages):
         if message.role == "tool":
@@ -30,6 +37,8 @@ def build_history(messages: list[Message], pane: Pane) -> list[ChatMessage]:
         if calls:
             history += _tool_turns(calls)
             calls = []
+        if message.kind == "summary":
+            continue  # a summary not in use yet (its turns are still sent)
         if message.role == "assistant" and message.content:
             history.append(ChatMessage("assistant", message.content))
         elif message.role == "user" and message.status not in ("failed", "retried"):

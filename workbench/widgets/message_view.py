@@ -33,13 +33,20 @@ _STATUS_LABELS = {
 def header_text(message: Message, pane: str) -> str:
     """The plain-text header shown above a message."""
     if message.role == "user":
-        who = {"spec": "Spec sent", "critique": "Critique requested"}.get(message.kind or "", "You")
+        kinds = {
+            "spec": "Spec sent",
+            "critique": "Critique requested",
+            "git-summary": "Git history summary requested",
+        }
+        who = kinds.get(message.kind or "", "You")
         if message.kind == "spec" and message.spec_version:
             who = f"Spec v{message.spec_version} sent"
     elif message.role == "error":
         who = "⚠ Problem"
     elif message.role == "tool":
         return tool_header(message, expanded=False)
+    elif message.kind == "summary":
+        who = f"Summary of older messages, by {message.model or 'the fast model'}"
     else:
         who = message.model or "assistant"
         if message.fallback_from:
@@ -210,6 +217,10 @@ class MessageView(Vertical, can_focus=True):
         self.pane = pane
         self.retry_of = retry_of
         """For a problem notice: the failed prompt it reports, which `r` retries from here too."""
+        self.compressed = False
+        """True when a summary stands for this message in what is sent: shown collapsed."""
+        self.expanded = message.kind != "summary"
+        """Whether the body is shown (summaries and compressed messages start collapsed)."""
 
         self.promoted = promoted
         """True once this message has been promoted into the spec."""
@@ -222,6 +233,10 @@ class MessageView(Vertical, can_focus=True):
             expanded = bool(outputs) and outputs.first().display
             return Content(tool_header(self.message, expanded=expanded))
         text = header_text(self.message, self.pane)
+        if self.compressed:
+            text += " · summarized below" + ("" if self.expanded else " (Enter shows)")
+        elif self.message.kind == "summary" and not self.expanded:
+            text += " (Enter shows)"
         if self.promoted:
             text += " · ✓ in spec"
         if self.block_index is not None:
@@ -276,6 +291,13 @@ class MessageView(Vertical, can_focus=True):
         for attached in self.query(".message-attachments").results(Static):
             attached.update(Content(self._attachments_text()))
             attached.display = bool(message.attachments)
+        if self.message.role != "tool":
+            visible = self.expanded
+            for body in self.query("Markdown, .message-text, .message-attachments"):
+                if body.has_class("message-attachments"):
+                    body.display = visible and bool(message.attachments)
+                else:
+                    body.display = visible
 
     def flash(self) -> None:
         """Highlight the header for a moment (after a jump from the spec)."""
@@ -339,11 +361,21 @@ class MessageView(Vertical, can_focus=True):
         if action == "retry":
             return self.retry_target is not None
         if action == "toggle_output":
-            return self.message.role == "tool"
+            return self.message.role == "tool" or self.message.kind == "summary" or self.compressed
         return True
 
+    def set_compressed(self, compressed: bool) -> None:
+        """Show this message collapsed: a summary now stands for it in what is sent."""
+        self.compressed = compressed
+        self.expanded = not compressed
+        self.refresh_state()
+
     def action_toggle_output(self) -> None:
-        """Show or hide a tool call's output."""
+        """Show or hide a tool call's output, a summary, or a summarized message."""
+        if self.message.role != "tool":
+            self.expanded = not self.expanded
+            self.refresh_state()
+            return
         output = self.query_one(".tool-output", Static)
         output.display = not output.display
         header = self.query_one(".message-header", Static)
