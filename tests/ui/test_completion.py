@@ -106,3 +106,21 @@ async def test_a_large_file_is_summarized_by_the_fast_model_first(
         assert len(sent) < 20_000  # the raw 200 KB never went
         entry = explore.messages[0].attachments[0]
         assert entry["summary"] is True
+
+
+async def test_at_in_the_spec_completes_a_file_the_payload_will_carry(
+    ollama: FakeOllama, tmp_path: Path
+) -> None:
+    from workbench.widgets.spec_pane import SpecEditor
+
+    project = make_project(tmp_path)
+    app = make_test_app(make_settings(ollama.url), project=project, spec="# Task: T\n\n")
+    async with app.run_test(size=(160, 48)) as pilot:
+        screen = main_screen(app)
+        editor = screen.query_one(SpecEditor)
+        await pilot.press("f2", "ctrl+end", *"Keep @sess")
+        spec_list = screen.query_one("#spec-completion", FileCompletion)
+        await wait_until(pilot, lambda: spec_list.is_open, what="the list in the spec")
+        await pilot.press("tab")
+        assert "Keep @src/auth/session.py " in editor.text
+        assert not spec_list.is_open

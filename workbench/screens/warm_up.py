@@ -60,8 +60,16 @@ class WarmUp:
         if last is not None and time.monotonic() - last < RETRY_AFTER_S:
             return "recent"
         self._asked[model.name] = time.monotonic()
+
+        async def warm() -> None:
+            await self._warm(model)
+
+        # A function, not a coroutine (see FileCompletion's driver for why the ignore).
         self.node.run_worker(
-            self._warm(model), group="warm-up", exclusive=True, exit_on_error=False
+            warm,  # type: ignore[arg-type]
+            group="warm-up",
+            exclusive=True,
+            exit_on_error=False,
         )
         return "started"
 

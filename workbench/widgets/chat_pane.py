@@ -36,7 +36,7 @@ from workbench.session.model import Message, Pane
 from workbench.session.transcript import Transcript, new_id, now_iso
 from workbench.textclean import sanitize
 from workbench.widgets.chat_input import ChatInput
-from workbench.widgets.file_completion import FileCompletion, ProjectFiles
+from workbench.widgets.file_completion import CompletionDriver, FileCompletion, ProjectFiles
 from workbench.widgets.message_list import (
     PAGE_SIZE,
     EarlierMessages,
@@ -137,8 +137,8 @@ class ChatPane(Vertical):
         chat_input = ChatInput(placeholder=placeholder, id=f"{self.pane}-input")
         chat_input.above = self._last_view
         if self.project_root is not None:
-            chat_input.completion = completion
-            chat_input.project_files = ProjectFiles(self.project_root)
+            files = ProjectFiles(self.project_root)
+            chat_input.completer = CompletionDriver(chat_input, completion, files)
         yield chat_input
 
     def _last_view(self) -> MessageView | None:
@@ -242,9 +242,15 @@ class ChatPane(Vertical):
 
     def _view(self, message: Message) -> MessageView:
         view = self._new_view(message)
+        if message.role == "assistant" and self._follows_tools(message):
+            view.add_class("-after-tools")
         if message.kind != "summary" and self._is_covered(message):
             view.compressed, view.expanded = True, False
         return view
+
+    def _follows_tools(self, message: Message) -> bool:
+        index = next((i for i, m in enumerate(self.messages) if m is message), 0)
+        return index > 0 and self.messages[index - 1].role == "tool"
 
     def _is_covered(self, message: Message) -> bool:
         upto = covered_upto(self.messages)
@@ -568,6 +574,7 @@ class ChatPane(Vertical):
         self.messages.append(message)
         self._persist(message)
         await self.message_list.mount(self._view(message), before=before)
+        before.add_class("-after-tools")
 
     @property
     def tools_enabled(self) -> bool:

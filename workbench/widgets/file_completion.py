@@ -9,7 +9,7 @@ from pathlib import Path
 
 from textual.content import Content
 from textual.fuzzy import Matcher
-from textual.widgets import OptionList
+from textual.widgets import OptionList, TextArea
 from textual.widgets.option_list import Option
 
 MAX_SHOWN = 10
@@ -69,6 +69,8 @@ class FileCompletion(OptionList):
         height: auto;
         max-height: 12;
         border: round $accent;
+        border-title-color: $text-muted;
+        border-subtitle-color: $text-muted;
         background: $surface;
         &.-open { display: block; }
     }
@@ -77,6 +79,8 @@ class FileCompletion(OptionList):
     def __init__(self, id: str | None = None) -> None:
         super().__init__(id=id, classes="file-completion")
         self.can_focus = False
+        self.border_title = "attach a file"
+        self.border_subtitle = "↑↓ · Enter/Tab picks · Esc closes"
         self.paths: list[str] = []
 
     @property
@@ -111,3 +115,69 @@ class FileCompletion(OptionList):
         if not self.paths or self.highlighted is None:
             return None
         return self.paths[self.highlighted]
+
+
+class CompletionDriver:
+    """Drives a FileCompletion from a TextArea: opens it on `@`, filters it, inserts the path."""
+
+    def __init__(self, text_area: TextArea, completion: FileCompletion, files: ProjectFiles):
+        self.text_area = text_area
+        self.completion = completion
+        self.files = files
+
+    @property
+    def open(self) -> bool:
+        """True while the list is shown."""
+        return self.completion.is_open
+
+    def handle_key(self, key: str) -> bool:
+        """Up/Down/Enter/Tab/Escape act on the open list; True when the key was used."""
+        if not self.open or key not in ("enter", "tab", "escape", "up", "down"):
+            return False
+        if key in ("up", "down"):
+            self.completion.move(-1 if key == "up" else 1)
+        elif key == "escape":
+            self.completion.close()
+        else:
+            self.accept()
+        return True
+
+    def typed(self) -> tuple[int, str] | None:
+        """The `@query` at the cursor: (column of the `@`, query), or None."""
+        row, column = self.text_area.cursor_location
+        return active_reference(self.text_area.document.get_line(row), column)
+
+    def update(self) -> None:
+        """Open, filter or close the list after the text or the cursor changed."""
+        typed = self.typed()
+        if typed is None:
+            self.completion.close()
+            return
+        query = typed[1]
+
+        async def show() -> None:
+            await self._show(query)
+
+        # A function, not a coroutine: a worker replaced before it starts must not leave an
+        # un-awaited coroutine behind. (mypy cannot pick a branch of Textual's WorkType union.)
+        self.text_area.run_worker(
+            show,  # type: ignore[arg-type]
+            group="complete",
+            exclusive=True,
+            exit_on_error=False,
+        )
+
+    async def _show(self, query: str) -> None:
+        files = await self.files.files()
+        if self.typed() is not None:  # still typing the same reference
+            self.completion.show(rank(files, query), query)
+
+    def accept(self) -> None:
+        """Replace the `@query` being typed with the highlighted file's path."""
+        path = self.completion.chosen()
+        typed = self.typed()
+        self.completion.close()
+        if path is None or typed is None:
+            return
+        row, column = self.text_area.cursor_location
+        self.text_area.replace(f"@{path} ", (row, typed[0]), (row, column))

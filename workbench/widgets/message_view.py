@@ -115,6 +115,7 @@ class MessageView(Vertical, can_focus=True):
         & > .message-note { color: $warning; padding: 0 0 0 1; }
         & > .message-attachments { color: $text-muted; padding: 0 1 1 1; }
         &.-error { border-left: outer $error; }
+        &.-after-tools { margin-top: 1; }
         &:focus { border-left: outer $primary; background: $primary 10%; }
     }
     """

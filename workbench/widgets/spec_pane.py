@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from textual import on
+from pathlib import Path
+from typing import Any
+
+from textual import events, on
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.content import Content
@@ -14,6 +17,7 @@ from textual.widgets.text_area import Document, Selection
 from workbench.session.store import Session, atomic_write
 from workbench.session.transcript import new_id
 from workbench.spec.promote import promote
+from workbench.widgets.file_completion import CompletionDriver, FileCompletion, ProjectFiles
 
 
 def replace_changed_region(editor: TextArea, new_text: str) -> None:
@@ -45,7 +49,7 @@ DISK_CHECK_INTERVAL_S = 1.0
 
 
 class SpecEditor(TextArea):
-    """The markdown editor of the spec."""
+    """The markdown editor of the spec; `@` completes a project file to attach."""
 
     DEFAULT_CSS = """
     SpecEditor {
@@ -55,6 +59,26 @@ class SpecEditor(TextArea):
         &:focus { border: none; }
     }
     """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.completer: CompletionDriver | None = None
+        """Drives the `@` file list, when the session has a project."""
+
+    async def _on_key(self, event: events.Key) -> None:
+        if self.completer is not None and self.completer.handle_key(event.key):
+            event.stop()
+            event.prevent_default()
+            return
+        await super()._on_key(event)
+
+    def _on_text_area_changed(self, event: TextArea.Changed) -> None:
+        if self.completer is not None:
+            self.completer.update()
+
+    def _on_text_area_selection_changed(self, event: TextArea.SelectionChanged) -> None:
+        if self.completer is not None and self.completer.open:
+            self.completer.update()
 
 
 class SpecPane(Vertical):
@@ -85,7 +109,11 @@ class SpecPane(Vertical):
             show_line_numbers=False,
             id="spec-editor",
         )
+        completion = FileCompletion(id="spec-completion")
+        files = ProjectFiles(Path(self.session.meta.project_dir))
+        editor.completer = CompletionDriver(editor, completion, files)
         yield editor
+        yield completion
 
     def on_mount(self) -> None:
         self.border_title = Content(f"Spec · {self.session.spec_path.name}")
