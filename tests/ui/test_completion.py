@@ -124,3 +124,22 @@ async def test_at_in_the_spec_completes_a_file_the_payload_will_carry(
         await pilot.press("tab")
         assert "Keep @src/auth/session.py " in editor.text
         assert not spec_list.is_open
+
+
+async def test_the_input_shows_what_its_at_paths_will_attach(
+    ollama: FakeOllama, tmp_path: Path
+) -> None:
+    from workbench.widgets.attachment_preview import AttachmentPreview
+
+    app = make_test_app(make_settings(ollama.url), project=make_project(tmp_path))
+    async with app.run_test(size=(160, 48)) as pilot:
+        preview = main_screen(app).query_one("#explore-attachments", AttachmentPreview)
+        assert not preview.display
+        await pilot.press(*"see @src/app.py and @data/big.py and @nope.py ")
+        await wait_until(pilot, lambda: "nope" in str(preview.render()), what="the preview")
+        lines = str(preview.render()).splitlines()
+        assert lines[0].startswith("📎 src/app.py · ") and "tokens" in lines[0]
+        assert lines[1].startswith("📎 data/big.py · 200 KB · the fast model will summarize")
+        assert lines[2].startswith("✗ @nope.py")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: not preview.display, what="hidden after sending")

@@ -14,6 +14,7 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
 from textual.message import Message as TextualMessage
+from textual.widgets import TextArea
 from textual.worker import Worker, WorkerCancelled, WorkerFailed
 
 from workbench.config import ModelRef, models_for_pane
@@ -35,6 +36,7 @@ from workbench.providers.tool_loop import ToolStep
 from workbench.session.model import Message, Pane
 from workbench.session.transcript import Transcript, new_id, now_iso
 from workbench.textclean import sanitize
+from workbench.widgets.attachment_preview import AttachmentPreview
 from workbench.widgets.chat_input import ChatInput
 from workbench.widgets.file_completion import CompletionDriver, FileCompletion, ProjectFiles
 from workbench.widgets.message_list import (
@@ -140,6 +142,11 @@ class ChatPane(Vertical):
             files = ProjectFiles(self.project_root)
             chat_input.completer = CompletionDriver(chat_input, completion, files)
         yield chat_input
+        if self.project_root is not None:
+            over = int(self.router.settings.project.summarize_over_kb * 1024)
+            yield AttachmentPreview(
+                self.project_root, summarize_over_bytes=over, id=f"{self.pane}-attachments"
+            )
 
     def _last_view(self) -> MessageView | None:
         views = self.views()
@@ -307,6 +314,12 @@ class ChatPane(Vertical):
         return list(self.query(MessageView))
 
     # -- sending ---------------------------------------------------------------------------
+
+    @on(TextArea.Changed)
+    def _input_changed(self, event: TextArea.Changed) -> None:
+        if isinstance(event.text_area, ChatInput):
+            for preview in self.query(AttachmentPreview):
+                preview.show_for(event.text_area.text)
 
     @on(ChatInput.Submitted)
     async def _submitted(self, event: ChatInput.Submitted) -> None:
