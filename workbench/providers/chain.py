@@ -17,11 +17,18 @@ from workbench.providers.base import (
     ErrorKind,
     ModelOptions,
     ProviderError,
+    TextDelta,
     ToolRequest,
     Usage,
 )
-from workbench.providers.fallback import FALLBACK_KINDS, crosses_to_cloud, skip_after
+from workbench.providers.fallback import (
+    FALLBACK_KINDS,
+    crosses_to_cloud,
+    fallback_chain,
+    skip_after,
+)
 from workbench.providers.router import ProviderRouter
+from workbench.textclean import sanitize
 
 SHORT_REASONS = {
     ErrorKind.UNREACHABLE: "server unreachable",
@@ -114,6 +121,30 @@ async def stream_chain(
                 raise
             attempts.append(Attempt(candidate, error))
     raise _give_up(attempts)
+
+
+async def ask_once(router: ProviderRouter, model: ModelRef, instructions: str, text: str) -> str:
+    """A one-off answer from `model` (or its fallbacks) to `instructions` and `text`, sanitized.
+
+    No system prompt and no history; a fallback to Claude is declined, never asked about.
+    """
+    settings = router.settings
+
+    async def no_cloud(_model: ModelRef, _attempts: tuple[Attempt, ...]) -> bool:
+        return False
+
+    answer: list[str] = []
+    async for event in stream_chain(
+        router,
+        fallback_chain(settings, model),
+        [ChatMessage("user", f"{instructions}\n\n{text}")],
+        system_for=lambda _ref: None,
+        options_for=settings.options_for,
+        consent=no_cloud,
+    ):
+        if isinstance(event, TextDelta):
+            answer.append(event.text)
+    return sanitize("".join(answer))
 
 
 def _give_up(attempts: list[Attempt], *, declined: ModelRef | None = None) -> ProviderError:

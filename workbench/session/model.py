@@ -9,6 +9,14 @@ Pane = Literal["explore", "implement"]
 MessageRole = Literal["user", "assistant", "error", "tool"]
 MessageStatus = Literal["done", "streaming", "interrupted", "error", "failed", "retried"]
 
+CHAT_PANES: tuple[Pane, ...] = ("explore", "implement")
+"""The panes that hold a transcript, in screen order."""
+
+
+def as_chat_pane(name: str | None) -> Pane | None:
+    """`name` as a chat pane name, or None for the Spec pane or anything else."""
+    return next((pane for pane in CHAT_PANES if pane == name), None)
+
 
 @dataclass
 class Message:
