@@ -143,7 +143,9 @@ class ChatPane(Vertical):
         self.call_after_refresh(self.message_list.anchor)
         self._preload_sdk_soon()
         if self.project_access is not None:
-            self.set_timer(1.0, self.check_tool_support)  # after the first frame
+            # Soon after mounting: the check imports the ollama client (in a thread), which
+            # should be done before the first send.
+            self.set_timer(0.1, self.check_tool_support)
 
     # -- state ---------------------------------------------------------------------------
 

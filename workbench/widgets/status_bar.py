@@ -18,7 +18,7 @@ from workbench.providers.router import ProviderRouter
 from workbench.session.model import Message
 from workbench.usage import describe_reply
 
-FIRST_POLL_DELAY_S = 0.5
+FIRST_POLL_DELAY_S = 0.1
 """Seconds after start before the first poll (see `StatusBar.on_mount`)."""
 POLL_TIMEOUT_S = 3.0
 """A server that has not answered a poll by then counts as unreachable (hung, overloaded)."""
