@@ -82,3 +82,17 @@ async def test_git_history_outside_a_repository_says_so(ollama: FakeOllama, tmp_
         await wait_until(pilot, lambda: app._notifications, what="a notice")
         assert "git" in list(app._notifications)[-1].message.lower()
         assert not ollama.chat_requests()
+
+
+async def test_a_request_larger_than_num_ctx_is_flagged(ollama: FakeOllama, tmp_path) -> None:
+    from tests.fakes.project import make_project
+
+    settings = make_settings(ollama.url)
+    settings.tiers["fast"].num_ctx = 200
+    app = make_test_app(settings, project=make_project(tmp_path))
+    async with app.run_test(size=(160, 48)) as pilot:
+        explore = main_screen(app).chat("explore")
+        await explore.send("explain @src/auth/session.py and @src/app.py")
+        await wait_until(pilot, lambda: not explore.is_streaming and len(explore.messages) == 2)
+        notices = [n.message for n in app._notifications]
+        assert any("more than the 200 that qwen2.5-coder:7b reads" in n for n in notices)

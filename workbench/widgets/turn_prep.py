@@ -55,7 +55,26 @@ async def history_for(pane: ChatPane, prompt: Message) -> list[ChatMessage]:
     if pane.pane == "explore" and await compress_older(pane, prompt, history):
         index = next(i for i, m in enumerate(pane.messages) if m is prompt)
         history = build_history(pane.messages[: index + 1], pane.pane)
+    warn_if_too_long(pane, history)
     return history
+
+
+def warn_if_too_long(pane: ChatPane, history: list[ChatMessage]) -> None:
+    """Say so when the request is still larger than what the local model will read."""
+    model = pane.model
+    if model.provider != "ollama":
+        return
+    budget = context_budget(pane.router.settings, model)
+    tokens = history_tokens(pane.system_prompt, history)
+    if tokens > budget:
+        pane.notify(
+            f"This request is about {tokens:,} tokens, more than the {budget:,} that "
+            f"{model.name} reads (num_ctx): Ollama will drop the start of it. Attach less, "
+            "or set num_ctx for the tier (or the model) in the config.",
+            title="Larger than the context",
+            severity="warning",
+            timeout=15,
+        )
 
 
 async def compress_older(pane: ChatPane, prompt: Message, history: list[ChatMessage]) -> bool:
