@@ -8,12 +8,11 @@ from textual import events
 from textual.binding import Binding
 from textual.message import Message
 from textual.widget import Widget
-from textual.widgets import TextArea
 
-from workbench.widgets.file_completion import CompletionDriver
+from workbench.widgets.file_completion import CompletingTextArea
 
 
-class ChatInput(TextArea):
+class ChatInput(CompletingTextArea):
     """A TextArea where Enter submits and ctrl+j (works in tmux) starts a new line."""
 
     DEFAULT_CSS = """
@@ -56,13 +55,9 @@ class ChatInput(TextArea):
         )
         self.above: Callable[[], Widget | None] | None = None
         """Finds the widget that Up on the first line moves to (the last message)."""
-        self.completer: CompletionDriver | None = None
-        """Drives the `@` file list, when the pane has a project."""
 
     async def _on_key(self, event: events.Key) -> None:
-        if self.completer is not None and self.completer.handle_key(event.key):
-            event.stop()
-            event.prevent_default()
+        if self.completion_key(event):
             return
         if event.key == "enter":
             event.stop()
@@ -71,14 +66,6 @@ class ChatInput(TextArea):
                 self.post_message(self.Submitted(self, self.text))
             return
         await super()._on_key(event)
-
-    def _on_text_area_changed(self, event: TextArea.Changed) -> None:
-        if self.completer is not None:
-            self.completer.update()
-
-    def _on_text_area_selection_changed(self, event: TextArea.SelectionChanged) -> None:
-        if self.completer is not None and self.completer.open:
-            self.completer.update()
 
     def action_newline(self) -> None:
         """Insert a line break at the cursor."""

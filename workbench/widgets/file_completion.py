@@ -6,7 +6,9 @@ import asyncio
 import re
 import time
 from pathlib import Path
+from typing import Any
 
+from textual import events
 from textual.content import Content
 from textual.fuzzy import Matcher
 from textual.widgets import OptionList, TextArea
@@ -181,3 +183,32 @@ class CompletionDriver:
             return
         row, column = self.text_area.cursor_location
         self.text_area.replace(f"@{path} ", (row, typed[0]), (row, column))
+
+
+class CompletingTextArea(TextArea):
+    """A TextArea in which `@` completes a project file (when it has a `completer`)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.completer: CompletionDriver | None = None
+        """Drives the `@` file list, when the session has a project."""
+
+    def completion_key(self, event: events.Key) -> bool:
+        """Let the open file list take the key; True (and the key is used up) if it did."""
+        if self.completer is not None and self.completer.handle_key(event.key):
+            event.stop()
+            event.prevent_default()
+            return True
+        return False
+
+    async def _on_key(self, event: events.Key) -> None:
+        if not self.completion_key(event):
+            await super()._on_key(event)
+
+    def _on_text_area_changed(self, event: TextArea.Changed) -> None:
+        if self.completer is not None:
+            self.completer.update()
+
+    def _on_text_area_selection_changed(self, event: TextArea.SelectionChanged) -> None:
+        if self.completer is not None and self.completer.open:
+            self.completer.update()

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
-from textual import events, on
+from textual import on
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.content import Content
@@ -17,7 +16,12 @@ from textual.widgets.text_area import Document, Selection
 from workbench.session.store import Session, atomic_write
 from workbench.session.transcript import new_id
 from workbench.spec.promote import promote
-from workbench.widgets.file_completion import CompletionDriver, FileCompletion, ProjectFiles
+from workbench.widgets.file_completion import (
+    CompletingTextArea,
+    CompletionDriver,
+    FileCompletion,
+    ProjectFiles,
+)
 
 
 def replace_changed_region(editor: TextArea, new_text: str) -> None:
@@ -48,7 +52,7 @@ DISK_CHECK_INTERVAL_S = 1.0
 """How often the spec file is checked for changes made outside workbench."""
 
 
-class SpecEditor(TextArea):
+class SpecEditor(CompletingTextArea):
     """The markdown editor of the spec; `@` completes a project file to attach."""
 
     DEFAULT_CSS = """
@@ -59,26 +63,6 @@ class SpecEditor(TextArea):
         &:focus { border: none; }
     }
     """
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.completer: CompletionDriver | None = None
-        """Drives the `@` file list, when the session has a project."""
-
-    async def _on_key(self, event: events.Key) -> None:
-        if self.completer is not None and self.completer.handle_key(event.key):
-            event.stop()
-            event.prevent_default()
-            return
-        await super()._on_key(event)
-
-    def _on_text_area_changed(self, event: TextArea.Changed) -> None:
-        if self.completer is not None:
-            self.completer.update()
-
-    def _on_text_area_selection_changed(self, event: TextArea.SelectionChanged) -> None:
-        if self.completer is not None and self.completer.open:
-            self.completer.update()
 
 
 class SpecPane(Vertical):
