@@ -23,6 +23,8 @@ CORE_MODULES = [
     "workbench.export",
     "workbench.providers.base",
     "workbench.providers.ollama",
+    "workbench.providers.ollama_errors",
+    "workbench.providers.ollama_wire",
     "workbench.providers.tool_loop",
     "workbench.doctor",
     "workbench.pull",

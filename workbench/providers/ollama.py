@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import importlib
-import json
 import sys
 import time
 from collections.abc import AsyncIterator
@@ -29,76 +28,30 @@ from workbench.providers.base import (
     ToolRequest,
     Usage,
 )
+from workbench.providers.ollama_errors import (
+    PARTIAL_KEPT,
+    ToolsUnsupportedError,
+    client_error,
+    pull_error,
+)
+from workbench.providers.ollama_wire import (
+    canonical_name,
+    keep_alive_value,
+    request_options,
+    tool_calls_of,
+    wire_message,
+)
 
 if TYPE_CHECKING:
     import ollama
 
-_KEPT = "; the partial text is kept"
-_NOT_IN_REGISTRY = "file does not exist"
-"""What Ollama's pull reports when the registry has no such model or tag."""
-_NO_TOOLS = "does not support tools"
-"""What Ollama answers (HTTP 400) when `tools` go to a model whose template has no tool support."""
-
-
-class ToolsUnsupportedError(ProviderError):
-    """The model cannot call tools: Ollama refused a request that offered it some.
-
-    Its `kind` is `ErrorKind.OTHER` (retrying the same request cannot help); catch this class to
-    tell it apart, e.g. to offer a tool-capable model or to ask again without tools.
-    """
-
-    def __init__(self, model: str, message: str) -> None:
-        super().__init__(ErrorKind.OTHER, message)
-        self.model = model
-
-
-def canonical_name(model: str) -> str:
-    """The name Ollama lists a model under: "llama3.2" is "llama3.2:latest"."""
-    return model if ":" in model.rsplit("/", 1)[-1] else f"{model}:latest"
-
-
-def request_options(options: ModelOptions | None) -> dict[str, Any]:
-    """Ollama's `options` object for a request: only the settings that are set."""
-    if options is None:
-        return {}
-    wanted = {
-        "temperature": options.temperature,
-        "num_ctx": options.num_ctx,
-        "num_predict": options.max_tokens,
-    }
-    return {key: value for key, value in wanted.items() if value is not None}
-
-
-def wire_message(message: ChatMessage) -> dict[str, Any]:
-    """One turn in Ollama's wire format, with the tool calls or tool name it carries."""
-    wire: dict[str, Any] = {"role": message.role, "content": message.content}
-    if message.tool_calls:
-        wire["tool_calls"] = [
-            {"function": {"name": call.name, "arguments": dict(call.arguments)}}
-            for call in message.tool_calls
-        ]
-    if message.tool_name:
-        wire["tool_name"] = message.tool_name
-    return wire
-
-
-def tool_calls_of(part: ollama.ChatResponse) -> list[ToolCall]:
-    """The tool calls one streamed part of a reply carries (usually none)."""
-    return [
-        ToolCall(call.function.name, dict(call.function.arguments or {}))
-        for call in part.message.tool_calls or []
-    ]
-
-
-def keep_alive_value(value: str | int | None) -> str | int | None:
-    """`keep_alive` as Ollama's API takes it: a duration string ("30m") or whole seconds.
-
-    A number written as a string ("-1", "300") becomes an int: the server reads a JSON string as
-    a Go duration, which needs a unit, so "-1" would be rejected.
-    """
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        return int(value.strip())
-    return value
+__all__ = [
+    "OllamaProvider",
+    "ToolsUnsupportedError",
+    "canonical_name",
+    "keep_alive_value",
+    "request_options",
+]
 
 
 async def _load() -> None:
@@ -209,7 +162,7 @@ class OllamaProvider:
             raise ProviderError(
                 ErrorKind.STREAM_CUT,
                 f"Ollama at {self.url} ended the reply without finishing it"
-                f"{_KEPT if partial else ''}. Try again.",
+                f"{PARTIAL_KEPT if partial else ''}. Try again.",
             )
         if calls:
             yield ToolRequest(tuple(calls))
@@ -363,104 +316,10 @@ class OllamaProvider:
 
     def _error(self, exc: Exception, *, model: str = "", partial: bool = False) -> ProviderError:
         """Translate a client or transport failure into a `ProviderError`."""
-        import httpx
-        import ollama
-
-        url = self.url
-        if isinstance(exc, ProviderError):
-            return exc
-        # Without streaming the client turns ConnectError into ConnectionError; with it, not.
-        if isinstance(exc, ConnectionError | httpx.ConnectError | httpx.ConnectTimeout):
-            return ProviderError(
-                ErrorKind.UNREACHABLE,
-                f"Cannot reach Ollama at {url}. Start it with `ollama serve`, "
-                "or set OLLAMA_HOST to the address where it runs.",
-            )
-        if isinstance(exc, ollama.ResponseError):
-            return self._response_error(exc, model, partial)
-        if isinstance(exc, httpx.TimeoutException):
-            return ProviderError(
-                ErrorKind.TIMEOUT,
-                f"Ollama at {url} sent nothing for {self.timeout_s:g} s{_KEPT if partial else ''}; "
-                "the model may still be loading or the machine is overloaded. "
-                "Retry, or raise timeout_s under [ollama].",
-            )
-        if isinstance(exc, httpx.RemoteProtocolError | httpx.ReadError):
-            return ProviderError(
-                ErrorKind.STREAM_CUT,
-                f"The connection to Ollama at {url} was cut mid-reply{_KEPT if partial else ''}. "
-                "Check that the server is still running, then retry.",
-            )
-        if isinstance(exc, json.JSONDecodeError):
-            return ProviderError(
-                ErrorKind.OTHER, f"Ollama at {url} sent a line that is not JSON: {exc}."
-            )
-        return ProviderError(ErrorKind.OTHER, f"Ollama request to {url} failed: {exc}")
+        return client_error(
+            exc, url=self.url, timeout_s=self.timeout_s, model=model, partial=partial
+        )
 
     def _pull_error(self, exc: Exception, model: str) -> ProviderError:
         """Like `_error`, for a download: registry failures arrive as error lines."""
-        import ollama
-
-        if isinstance(exc, ollama.ResponseError) and exc.status_code in (-1, 400, 404, 500):
-            message = str(exc.error)
-            if _NOT_IN_REGISTRY in message or exc.status_code == 404:
-                return ProviderError(
-                    ErrorKind.MODEL_MISSING,
-                    f"The Ollama library has no model '{model}'; check the name and tag "
-                    "(see https://ollama.com/library).",
-                )
-            return ProviderError(
-                ErrorKind.OTHER,
-                f"Ollama at {self.url} could not download '{model}': {message}",
-            )
-        error = self._error(exc, model=model)
-        if error.kind is ErrorKind.STREAM_CUT:
-            return ProviderError(
-                ErrorKind.STREAM_CUT,
-                f"The connection to Ollama at {self.url} was cut during the download of "
-                f"'{model}'; run the pull again to resume it.",
-            )
-        if error.kind is ErrorKind.TIMEOUT:
-            return ProviderError(
-                ErrorKind.TIMEOUT,
-                f"Ollama at {self.url} reported no progress on '{model}' for "
-                f"{self.timeout_s:g} s; run the pull again to resume it, or raise timeout_s "
-                "under [ollama].",
-            )
-        return error
-
-    def _response_error(
-        self, exc: ollama.ResponseError, model: str, partial: bool
-    ) -> ProviderError:
-        url, message, status = self.url, str(exc.error), exc.status_code
-        if status == 404:
-            return ProviderError(
-                ErrorKind.MODEL_MISSING,
-                f"Model '{model}' is not installed on the Ollama server at {url}. "
-                f"Run `ollama pull {model}`, or pick an installed model.",
-            )
-        if status == -1:
-            # An {"error": ...} line in the middle of a stream: the runner failed mid-reply.
-            return ProviderError(
-                ErrorKind.OTHER,
-                f"Ollama stopped the reply with an error: {message}{_KEPT if partial else ''}.",
-            )
-        if status == 400 and _NO_TOOLS in message:
-            return ToolsUnsupportedError(
-                model,
-                f"Model '{model}' cannot call tools, so it cannot look at the project itself "
-                f"(Ollama: {message}). Pick a model with tool support (`ollama show {model}` "
-                "lists its capabilities), or ask without tools.",
-            )
-        if status in (401, 403):
-            return ProviderError(
-                ErrorKind.AUTH,
-                f"Ollama at {url} refused the request (HTTP {status}: {message}); "
-                "check OLLAMA_API_KEY if the server needs one.",
-            )
-        if status == 503:
-            return ProviderError(
-                ErrorKind.OVERLOADED,
-                f"Ollama at {url} is busy (HTTP 503: {message}); wait and retry.",
-            )
-        return ProviderError(ErrorKind.OTHER, f"Ollama at {url} answered HTTP {status}: {message}")
+        return pull_error(exc, url=self.url, timeout_s=self.timeout_s, model=model)
