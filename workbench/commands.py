@@ -99,11 +99,6 @@ class ModelCommands(Provider):
                 title = matcher.highlight(escape(_title(entry)))
                 yield Hit(score, title, command, help=escape(help_text))
 
-    @classmethod
-    def palette(cls, pane_label: str) -> CommandPalette:
-        """A palette showing only models, for one pane."""
-        return CommandPalette(providers=[cls], placeholder=f"Model for {pane_label}…")
-
 
 class SessionCommands(Provider):
     """Lists saved sessions; choosing one opens it."""

@@ -89,8 +89,28 @@ class ProjectSettings:
     """Summarize older Explore turns when the conversation fills this share of the window."""
 
 
+@dataclass(kw_only=True)
+class GenerationSettings:
+    """Generation options of a tier, or of one model (whose own values win over its tier's)."""
+
+    temperature: float | None = None
+    """Sampling temperature (0..2); None: the tier's, then the server's default."""
+    num_ctx: int | None = None
+    """Context window Ollama loads the model with, in tokens; None: the tier's, then Ollama's."""
+    max_tokens: int | None = None
+    """Longest reply, in tokens; None: the tier's, then the server's (for Claude,
+    `[anthropic] max_tokens`)."""
+    keep_alive: str | int | None = None
+    """How long Ollama keeps a model loaded after a reply ("30m", "-1" forever); None: the
+    tier's, then Ollama's."""
+
+    def options(self) -> ModelOptions:
+        """These options as sent with a request (None where another level applies)."""
+        return ModelOptions(self.temperature, self.num_ctx, self.max_tokens, self.keep_alive)
+
+
 @dataclass
-class TierSettings:
+class TierSettings(GenerationSettings):
     """A group of models of similar speed and quality, served by one provider."""
 
     provider: Provider
@@ -101,23 +121,11 @@ class TierSettings:
     """Tier to try after every model of this one failed; None to stop here."""
     system_prompt: str | None = None
     """System prompt for this tier's models, instead of the pane's `[prompts]` one; None: pane's."""
-    temperature: float | None = None
-    """Sampling temperature (0..2) of this tier's models; None: the server's default."""
-    num_ctx: int | None = None
-    """Context window Ollama loads these models with, in tokens; None: the server's default."""
-    max_tokens: int | None = None
-    """Longest reply, in tokens; None: the server's (for Claude, `[anthropic] max_tokens`)."""
-    keep_alive: str | int | None = None
-    """How long Ollama keeps a model loaded after a reply ("30m", "-1" forever); None: default."""
-
-    def options(self) -> ModelOptions:
-        """The tier-wide generation options."""
-        return ModelOptions(self.temperature, self.num_ctx, self.max_tokens, self.keep_alive)
 
 
 @dataclass
-class ModelSettings:
-    """What workbench knows about one model, for the review before a send (`[models."name"]`)."""
+class ModelSettings(GenerationSettings):
+    """What workbench knows about one model (`[models."name"]`): window, prices, options."""
 
     context_window: int | None = None
     """Most tokens the model takes in at once (prompt and reply); None when unknown."""
@@ -125,18 +133,6 @@ class ModelSettings:
     """USD per million input tokens; None for free or unknown (local models)."""
     output_price_per_mtok: float | None = None
     """USD per million output tokens; None for free or unknown."""
-    temperature: float | None = None
-    """Sampling temperature (0..2); None: the tier's."""
-    num_ctx: int | None = None
-    """Context window Ollama loads the model with, in tokens; None: the tier's."""
-    max_tokens: int | None = None
-    """Longest reply, in tokens; None: the tier's."""
-    keep_alive: str | int | None = None
-    """How long Ollama keeps the model loaded after a reply; None: the tier's."""
-
-    def options(self) -> ModelOptions:
-        """The model's own generation options (None where the tier's apply)."""
-        return ModelOptions(self.temperature, self.num_ctx, self.max_tokens, self.keep_alive)
 
 
 def _default_models() -> dict[str, ModelSettings]:
@@ -201,7 +197,7 @@ class Settings:
     project: ProjectSettings = field(default_factory=ProjectSettings)
     """Attachments, tools and the small-model chores of the Explore pane."""
     keys: dict[str, str] = field(default_factory=dict)
-    """Binding id -> keys (`[keys]`, e.g. "send" -> "ctrl+enter"); the UI checks the ids."""
+    """Binding id -> keys (`[keys]`, e.g. "spec.send" -> "f12"); the UI checks the ids."""
     source: Path | None = None
     """The config file these settings were read from; None when there was none."""
     config_path: Path | None = None

@@ -280,9 +280,9 @@ git_log_commits = 20
 compress_at = 0.75
 
 [keys]
-# Remap a key binding: its id = the keys, comma-separated for more than one ("f6,ctrl+e").
+# Remap a key binding: its id = the keys, comma-separated for more than one ("f10,f11").
 # `workbench keys` lists every id with its default key; an unknown id is reported at start.
-# "spec.send" = "f9"
-# "pane.explore" = "f6,ctrl+e"
+# "spec.send" = "f12"
+# "pane.explore" = "f10,f11"
 '''
 """The documented example config file: every setting at its default (README shows it too)."""

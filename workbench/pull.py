@@ -45,7 +45,8 @@ def wanted_models(settings: Settings, tier: str | None, models: Iterable[str]) -
     return list(unique.values())
 
 
-def _size(count: int) -> str:
+def download_size(count: int) -> str:
+    """Bytes of a model download, in decimal units as `ollama pull` shows them: "4683.1 MB"."""
     if count >= 1_000_000:
         return f"{count / 1_000_000:.1f} MB"
     return f"{count / 1_000:.1f} KB"
@@ -75,7 +76,7 @@ class ProgressPrinter:
         if not self.tty:
             if progress.status != self._shown:
                 self._shown = progress.status
-                size = f" ({_size(progress.total)})" if progress.total else ""
+                size = f" ({download_size(progress.total)})" if progress.total else ""
                 self._write(f"  {progress.status}{size}\n")
             return
         line = self.render(progress)
@@ -96,8 +97,10 @@ class ProgressPrinter:
             return f"  {progress.status}"
         filled = round(fraction * BAR_WIDTH)
         bar = "#" * filled + "-" * (BAR_WIDTH - filled)
-        done = _size(progress.completed or 0).split()[0]
-        return f"  {progress.status}  [{bar}] {fraction:4.0%}  {done}/{_size(progress.total)}"
+        done = download_size(progress.completed or 0).split()[0]
+        return (
+            f"  {progress.status}  [{bar}] {fraction:4.0%}  {done}/{download_size(progress.total)}"
+        )
 
     def say(self, text: str, *, err: bool = False) -> None:
         """A whole line of its own (after any bar being redrawn)."""

@@ -281,7 +281,7 @@ async def test_keys_are_remapped_from_the_config_and_help_follows(ollama: FakeOl
     from workbench.screens.send_review import SendReviewModal
 
     settings = make_settings(ollama.url)
-    settings.keys = {"spec.send": "f9", "model.pick": "f8", "no.such.binding": "f7"}
+    settings.keys = {"spec.send": "f12", "model.pick": "f11", "no.such.binding": "f7"}
     app = make_test_app(settings, spec=new_spec("Keys") + "\nDo it.\n")
     async with app.run_test(size=(160, 48)) as pilot:
         screen = main_screen(app)
@@ -289,15 +289,15 @@ async def test_keys_are_remapped_from_the_config_and_help_follows(ollama: FakeOl
         notices = [n.message for n in app._notifications]
         assert any("no.such.binding: no key binding has this id" in n for n in notices)
         bound = {key: active.binding.id for key, active in screen.active_bindings.items()}
-        assert bound.get("f9") == "spec.send" and "ctrl+r" not in bound  # the old key is free
-        await pilot.press("f9")
+        assert bound.get("f12") == "spec.send" and "ctrl+r" not in bound  # the old key is free
+        await pilot.press("f12")
         await wait_until(pilot, lambda: isinstance(app.screen, SendReviewModal), what="review")
         await pilot.press("escape")
         await wait_until(pilot, lambda: app.screen is screen)
         # The footer and the palette's help are read from the live bindings.
         footer = "\n".join(s.text for s in screen._compositor.render_strips()[-1:])
-        assert "f9 Send spec" in footer and "f8 Models" in footer
+        assert "f12 Send spec" in footer and "f11 Models" in footer
         commands = {c.title: c.help for c in app.get_system_commands(screen)}
-        assert commands["Send spec"].endswith("[f9]")
-        await pilot.press("f8")
+        assert commands["Send spec"].endswith("[f12]")
+        await pilot.press("f11")
         await wait_until(pilot, lambda: isinstance(app.screen, ModelPickerModal), what="picker")

@@ -7,14 +7,14 @@ attachment before rendering. Core module: never imports textual.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
-import stat
 from dataclasses import dataclass
 
 from markdown_it import MarkdownIt
 
-from workbench.project.files import ToolError, confine, human_size, read_text
+from workbench.project.files import ToolError, Wording, confine, human_size, read_text
 from workbench.spec.payload import attachment_block, estimate_tokens
 from workbench.spec.sections import split_lines
 
@@ -24,6 +24,16 @@ _REFERENCE = re.compile(r"(?<!\S)@([\w./~][^\s`]*)")
 """`@` at the start or after whitespace, then a token that starts like a path."""
 _TRAILING = ".,;:!?)]}'\""
 _INLINE_CODE = re.compile(r"(`+)[^`].*?\1")
+
+
+FOR_ATTACHING = Wording(
+    missing="there is no such file in the project",
+    directory="it is a directory: attach the files in it one by one",
+    too_large="too large to attach ({size}; the limit is {limit}); paste the part that matters",
+    binary="a binary file, not text",
+    unreadable="cannot be read ({error})",
+)
+"""The wording a person reads after `@path: `."""
 
 
 class AttachmentError(ToolError):
@@ -47,10 +57,16 @@ class Attachment:
     """The fast model's summary, sent instead of `text` when set."""
 
 
+@functools.cache
+def _parser() -> MarkdownIt:
+    """One parser for every call: `find_references` runs as the user types."""
+    return MarkdownIt("commonmark")
+
+
 def _prose_lines(text: str) -> list[str]:
     """`text`'s lines with fenced and indented code blocks and `>` quotes blanked out."""
     lines = split_lines(text)
-    for token in MarkdownIt("commonmark").parse(text):
+    for token in _parser().parse(text):
         if token.type in ("fence", "code_block", "blockquote_open") and token.map:
             for index in range(*token.map):
                 lines[index] = ""
@@ -83,28 +99,16 @@ def load_attachment(
     """
     real, rel = confine(root, ref)
     try:
-        info = real.stat()
-    except FileNotFoundError:
-        raise AttachmentError(f"@{ref}: there is no such file in the project.") from None
-    except OSError as error:
-        raise AttachmentError(f"@{ref}: cannot be read ({error.strerror}).") from None
-    if stat.S_ISDIR(info.st_mode):
-        raise AttachmentError(f"@{ref} is a directory: attach the files in it one by one.")
-    if info.st_size > MAX_ATTACHMENT_BYTES:
-        raise AttachmentError(
-            f"@{ref} is too large to attach ({human_size(info.st_size)}; the limit is "
-            f"{human_size(MAX_ATTACHMENT_BYTES)}). Paste the part that matters instead."
-        )
-    try:
-        text = read_text(real, rel, max_bytes=MAX_ATTACHMENT_BYTES)
+        text = read_text(real, ref, max_bytes=MAX_ATTACHMENT_BYTES, wording=FOR_ATTACHING)
     except ToolError as error:
         raise AttachmentError(f"@{ref}: {error}") from None
+    size = len(text.encode("utf-8"))
     return Attachment(
         path=rel,
-        size_bytes=info.st_size,
+        size_bytes=size,
         tokens=estimate_tokens(text),
         text=text,
-        needs_summary=info.st_size > summarize_over_bytes,
+        needs_summary=size > summarize_over_bytes,
     )
 
 

@@ -112,7 +112,24 @@ def looks_binary(head: bytes) -> bool:
     return False
 
 
-def read_text(path: Path, shown_as: str, *, max_bytes: int) -> str:
+@dataclass(frozen=True)
+class Wording:
+    """How `read_text` phrases its refusals: `{name}`, `{size}`, `{limit}`, `{error}` are filled."""
+
+    missing: str = "{name} does not exist. Use list_dir to see what is there."
+    directory: str = "{name} is a directory. Use list_dir to see what is in it."
+    too_large: str = (
+        "{name} is too large ({size}; the limit is {limit}). Use search to find the lines you need."
+    )
+    binary: str = "{name} is a binary file, not text; it cannot be read."
+    unreadable: str = "Cannot read {name}: {error}."
+
+
+FOR_TOOLS = Wording()
+"""The wording a model reads, pointing at the tools that help."""
+
+
+def read_text(path: Path, shown_as: str, *, max_bytes: int, wording: Wording = FOR_TOOLS) -> str:
     """The text of the file at `path` (named `shown_as` in errors); ToolError if not readable text.
 
     Refuses directories, missing files, binary files and files over `max_bytes`.
@@ -120,22 +137,20 @@ def read_text(path: Path, shown_as: str, *, max_bytes: int) -> str:
     try:
         info = path.stat()
     except FileNotFoundError:
-        raise ToolError(f"{shown_as} does not exist. Use list_dir to see what is there.") from None
+        raise ToolError(wording.missing.format(name=shown_as)) from None
     except OSError as error:
-        raise ToolError(f"Cannot read {shown_as}: {error.strerror}.") from None
+        raise ToolError(wording.unreadable.format(name=shown_as, error=error.strerror)) from None
     if stat.S_ISDIR(info.st_mode):
-        raise ToolError(f"{shown_as} is a directory. Use list_dir to see what is in it.")
+        raise ToolError(wording.directory.format(name=shown_as))
     if info.st_size > max_bytes:
-        raise ToolError(
-            f"{shown_as} is too large ({human_size(info.st_size)}; the limit is "
-            f"{human_size(max_bytes)}). Use search to find the lines you need."
-        )
+        size, limit = human_size(info.st_size), human_size(max_bytes)
+        raise ToolError(wording.too_large.format(name=shown_as, size=size, limit=limit))
     try:
         data = path.read_bytes()
     except OSError as error:
-        raise ToolError(f"Cannot read {shown_as}: {error.strerror}.") from None
+        raise ToolError(wording.unreadable.format(name=shown_as, error=error.strerror)) from None
     if looks_binary(data[:SNIFF_BYTES]):
-        raise ToolError(f"{shown_as} is a binary file, not text; it cannot be read.")
+        raise ToolError(wording.binary.format(name=shown_as))
     return data.decode("utf-8-sig", errors="replace")
 
 

@@ -33,6 +33,7 @@ from workbench.session.store import Session
 from workbench.spec.payload import Payload
 from workbench.spec.sections import Section
 from workbench.widgets.chat_pane import ChatPane
+from workbench.widgets.file_completion import ProjectFiles
 from workbench.widgets.message_view import MessageView
 from workbench.widgets.spec_pane import SpecPane
 from workbench.widgets.status_bar import StatusBar
@@ -149,6 +150,8 @@ class MainScreen(Screen[None]):
         """The spec section notes go to (chosen with P); None = the context section."""
         self.last_chat_pane: Pane = "explore"
         """The chat pane that model keys act on when the Spec pane has focus."""
+        self.project_files = ProjectFiles(Path(session.meta.project_dir))
+        """The project's file list, shared by the `@` completion of every input."""
         self.warm_up = WarmUp(
             self,
             settings,
@@ -161,7 +164,12 @@ class MainScreen(Screen[None]):
         yield Static(pane_layout.title_text(self), id="title-bar")
         with Horizontal(id="panes"):
             yield self._chat_pane("explore", "Explore")
-            yield SpecPane(self.session, autosave_delay_s=self.settings.autosave_delay_s, id="spec")
+            yield SpecPane(
+                self.session,
+                autosave_delay_s=self.settings.autosave_delay_s,
+                project_files=self.project_files,
+                id="spec",
+            )
             yield self._chat_pane("implement", "Implement")
         yield StatusBar(
             self.router, poll_interval_s=self.settings.ollama.poll_interval_s, id="status-bar"
@@ -178,6 +186,7 @@ class MainScreen(Screen[None]):
             checkpoint_interval_s=self.settings.checkpoint_interval_s,
             draft=self.session.meta.drafts.get(pane, ""),
             project_root=Path(self.session.meta.project_dir),
+            project_files=self.project_files,
             id=pane,
         )
         if self.session.meta.tools_enabled is not None:
@@ -205,7 +214,7 @@ class MainScreen(Screen[None]):
     def _spec_edited(self) -> None:
         implement = self.chat("implement")
         if not implement.is_streaming:
-            self.warm_up.spec_edited(implement.model, set(self.status_bar.ollama.loaded))
+            self.warm_up.spec_edited(implement.model, self.status_bar.ollama.loaded.keys())
 
     @on(StatusBar.OllamaChanged)
     def _ollama_changed(self, event: StatusBar.OllamaChanged) -> None:

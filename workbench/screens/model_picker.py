@@ -17,6 +17,7 @@ from workbench.config import ModelRef, Settings
 from workbench.model_catalog import ModelEntry, build_catalog
 from workbench.providers.base import LoadedModel, ModelInfo, ProviderError, PullProgress
 from workbench.providers.router import ProviderRouter
+from workbench.pull import download_size
 from workbench.screens.framed_modal import FramedModal
 from workbench.textclean import sanitize
 
@@ -28,8 +29,8 @@ def pull_line(model: str, progress: PullProgress) -> str:
     """ "Pulling qwen2.5-coder:14b: pulling 6a1f… 42% (3.8 of 9.0 GB)"."""
     text = f"Pulling {model}: {sanitize(progress.status)}"
     if progress.total and progress.completed is not None:
-        done, total = progress.completed / 1e9, progress.total / 1e9
-        text += f" {progress.fraction or 0:.0%} ({done:.1f} of {total:.1f} GB)"
+        done, total = download_size(progress.completed), download_size(progress.total)
+        text += f" {progress.fraction or 0:.0%} ({done} of {total})"
     return text
 
 

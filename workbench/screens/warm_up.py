@@ -8,7 +8,7 @@ the configured `keep_alive`.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 
 from textual.widget import Widget
 
@@ -42,17 +42,18 @@ class WarmUp:
         self._asked: dict[str, float] = {}
         self._told_missing: set[str] = set()
 
-    def spec_edited(self, model: ModelRef, loaded: set[str]) -> str:
+    def spec_edited(self, model: ModelRef, loaded: Collection[str]) -> str:
         """The spec changed: load `model` unless it is in memory, remote, or just asked for.
 
-        Returns what was done: "started", or why not ("off", "remote", "loaded", "busy",
-        "recent").
+        `loaded` holds the names of the models in memory as Ollama lists them ("x:latest").
+        Called on every keystroke in the spec, so the cheap checks come first. Returns what was
+        done: "started", or why not ("off", "remote", "loaded", "busy", "recent").
         """
         if not self.settings.ollama.warm_up:
             return "off"
         if model.provider != "ollama":
             return "remote"
-        if canonical_name(model.name) in {canonical_name(name) for name in loaded}:
+        if canonical_name(model.name) in loaded:
             return "loaded"
         if self.warming is not None:
             return "busy"

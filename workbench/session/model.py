@@ -88,7 +88,7 @@ class SessionMeta:
     drafts: dict[str, str] = field(default_factory=dict)
     """Pane name -> text typed in its input but not sent, kept across quit and reopen."""
     tools_enabled: bool | None = None
-    """The Explore pane's tools switch (ctrl+e); None follows `[project] tools`."""
+    """The Explore pane's tools switch (F8); None follows `[project] tools`."""
     cloud_fallback_allowed: bool = False
     """True once the user let local prompts fall back to Claude for the rest of this session."""
     version: int = 1

@@ -7,6 +7,7 @@ Core module: never imports textual.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import statistics
@@ -38,7 +39,8 @@ def estimate_tokens(text: str) -> int:
     """
     if not text:
         return 0
-    other = sum(1 for char in text if ord(char) > 127)
+    # Counted in C, not character by character: a 2 MB attachment took 0.13 s the slow way.
+    other = 0 if text.isascii() else len(text) - len(text.encode("ascii", "ignore"))
     return math.ceil((len(text) - other) / 4 + other * 0.75)
 
 
@@ -51,9 +53,9 @@ class PayloadPart:
     text: str
     """Exactly the text sent for this part."""
 
-    @property
+    @functools.cached_property
     def tokens(self) -> int:
-        """Estimated tokens of this part (see `estimate_tokens`)."""
+        """Estimated tokens of this part (see `estimate_tokens`); counted once."""
         return estimate_tokens(self.text)
 
 

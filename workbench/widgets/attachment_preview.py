@@ -8,24 +8,20 @@ from pathlib import Path
 from textual.content import Content
 from textual.widgets import Static
 
-from workbench.project.attachments import find_references
-from workbench.project.files import ToolError, human_size, resolve_in_project
+from workbench.project.attach import describe_entry, entry_of
+from workbench.project.attachments import find_references, load_attachment
+from workbench.project.files import ToolError, human_size
 
 
 def preview_line(root: Path, ref: str, summarize_over_bytes: int) -> str:
-    """ "📎 src/app.py · 479 B · ~120 tokens" for a reference (a stat, no read), or why not."""
+    """The line the message will show for `@ref` (the same words and token count), or why not."""
     try:
-        path = resolve_in_project(root, ref)
-        size = path.stat().st_size
+        att = load_attachment(root, ref, summarize_over_bytes=summarize_over_bytes)
     except ToolError as error:
-        return f"✗ @{ref}: {error}"
-    except OSError:
-        return f"✗ @{ref}: there is no such file in the project"
-    if path.is_dir():
-        return f"✗ @{ref}: a directory (attach its files one by one)"
-    if size > summarize_over_bytes:
-        return f"📎 {ref} · {human_size(size)} · the fast model will summarize it first"
-    return f"📎 {ref} · {human_size(size)} · ~{max(1, size // 4):,} tokens"
+        return describe_entry({"path": ref, "error": str(error).removeprefix(f"@{ref}: ")})
+    if att.needs_summary:
+        return f"📎 {att.path} · {human_size(att.size_bytes)} · the fast model will summarize it"
+    return describe_entry(entry_of(att))
 
 
 class AttachmentPreview(Static):

@@ -71,6 +71,7 @@ class ChatPane(Vertical):
         checkpoint_interval_s: float = 0.5,
         draft: str = "",
         project_root: Path | None = None,
+        project_files: ProjectFiles | None = None,
         id: str | None = None,
     ) -> None:
         super().__init__(id=id, classes="pane chat-pane")
@@ -80,6 +81,10 @@ class ChatPane(Vertical):
         self.model = model
         self.router = router
         self.project_root = project_root
+        self.project_files = project_files or (
+            ProjectFiles(project_root) if project_root is not None else None
+        )
+        """Where the `@` completion gets the project's files (shared by the panes)."""
         """The project the session is about: `@path` attachments and tools are confined to it."""
         self.project_access: ProjectAccess | None = (
             ProjectAccess(router, router.settings, project_root)
@@ -88,7 +93,9 @@ class ChatPane(Vertical):
         )
         """The Explore pane's read-only tools over the project."""
         self.tools_on = router.settings.project.tools
-        """The session's tools switch (ctrl+e)."""
+        """The session's tools switch (F8)."""
+        self.attachment_preview: AttachmentPreview | None = None
+        """The line under the input listing what its `@path`s will attach."""
         self.consent: Consent | None = None
         """Asks before a local model's prompt falls back to Claude; None never sends it."""
         self.checkpoint_interval_s = checkpoint_interval_s
@@ -117,14 +124,15 @@ class ChatPane(Vertical):
         chat_input = ChatInput(placeholder=placeholder, id=f"{self.pane}-input")
         chat_input.above = self._last_view
         if self.project_root is not None:
-            files = ProjectFiles(self.project_root)
-            chat_input.completer = CompletionDriver(chat_input, completion, files)
+            assert self.project_files is not None
+            chat_input.completer = CompletionDriver(chat_input, completion, self.project_files)
         yield chat_input
         if self.project_root is not None:
             over = int(self.router.settings.project.summarize_over_kb * 1024)
-            yield AttachmentPreview(
+            self.attachment_preview = AttachmentPreview(
                 self.project_root, summarize_over_bytes=over, id=f"{self.pane}-attachments"
             )
+            yield self.attachment_preview
 
     def _last_view(self) -> MessageView | None:
         views = self.views()
@@ -236,15 +244,15 @@ class ChatPane(Vertical):
 
     def views(self) -> list[MessageView]:
         """The message widgets, in order."""
-        return list(self.query(MessageView))
+        # The list's own children: a full query would walk every markdown block of every reply.
+        return list(self.message_list.query_children(MessageView))
 
     # -- sending ---------------------------------------------------------------------------
 
     @on(TextArea.Changed)
     def _input_changed(self, event: TextArea.Changed) -> None:
-        if isinstance(event.text_area, ChatInput):
-            for preview in self.query(AttachmentPreview):
-                preview.show_for(event.text_area.text)
+        if isinstance(event.text_area, ChatInput) and self.attachment_preview is not None:
+            self.attachment_preview.show_for(event.text_area.text)
 
     @on(ChatInput.Submitted)
     async def _submitted(self, event: ChatInput.Submitted) -> None:
@@ -361,9 +369,13 @@ class ChatPane(Vertical):
         """Send a failed prompt again: in place when nothing came after it, else as a new turn."""
         return await failed_prompts.retry(self, prompt)
 
-    def refresh_views(self) -> None:
-        """Redraw every message's state line (after statuses or attachments changed)."""
+    def refresh_views(self, *messages: Message) -> None:
+        """Redraw the state line of these messages and of the notices about them (or of all)."""
+        wanted = {m.id for m in messages}
         for view in self.views():
+            about = view.retry_of.id if view.retry_of is not None else None
+            if wanted and view.message.id not in wanted and about not in wanted:
+                continue
             view.refresh_state()
 
     @on(Worker.StateChanged)

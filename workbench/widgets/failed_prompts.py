@@ -77,13 +77,13 @@ async def retry(pane: ChatPane, prompt: Message) -> bool:
         if sent:  # only now: a copy that could not be saved leaves the prompt retryable
             prompt.status, prompt.note = "retried", None
             pane.persist(prompt)
-            pane.refresh_views()
+            pane.refresh_views(prompt)
         return sent
     prompt.status, prompt.note = "done", None
     if not pane.persist(prompt):
         prompt.status = "failed"
         return False
-    pane.refresh_views()
+    pane.refresh_views(prompt)
     pane.message_list.anchor()
     pane.start_reply(prompt)
     return True

@@ -14,6 +14,8 @@ from textual.fuzzy import Matcher
 from textual.widgets import OptionList, TextArea
 from textual.widgets.option_list import Option
 
+from workbench.project.files import list_project_files
+
 MAX_SHOWN = 10
 """Files listed at once (the best matches)."""
 LISTING_TTL_S = 10.0
@@ -51,13 +53,11 @@ class ProjectFiles:
 
     async def files(self) -> list[str]:
         """The relative paths of the project's files (read again when older than the TTL)."""
-        from workbench.project.files import list_project_files
-
         async with self._lock:
             fresh = self._read_at is not None and time.monotonic() - self._read_at < LISTING_TTL_S
             if not fresh:
                 listing = await asyncio.to_thread(list_project_files, self.root)
-                self._files = list(getattr(listing, "files", listing))
+                self._files = listing
                 self._read_at = time.monotonic()
             return self._files
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import textwrap
 
 from textual import on
@@ -18,72 +17,8 @@ from textual.widgets.markdown import MarkdownBlock, MarkdownFence
 from workbench.clipboard import copy_text
 from workbench.markdown_source import code_blocks, source_lines
 from workbench.project.attach import describe_entry
-from workbench.project.explore import describe_call
 from workbench.session.model import Message
-
-_STATUS_LABELS = {
-    "streaming": " · streaming…",
-    "interrupted": " · interrupted",
-    "error": "",
-    "failed": " · ✗ not sent (r retries)",
-    "retried": " · sent again below",
-}
-
-
-def header_text(message: Message, pane: str) -> str:
-    """The plain-text header shown above a message."""
-    if message.role == "user":
-        kinds = {
-            "spec": "Spec sent",
-            "critique": "Critique requested",
-            "git-summary": "Git history summary requested",
-        }
-        who = kinds.get(message.kind or "", "You")
-        if message.kind == "spec" and message.spec_version:
-            who = f"Spec v{message.spec_version} sent"
-    elif message.role == "error":
-        who = "⚠ Problem"
-    elif message.role == "tool":
-        return tool_header(message, expanded=False)
-    elif message.kind == "summary":
-        who = f"Summary of older messages, by {message.model or 'the fast model'}"
-    else:
-        who = message.model or "assistant"
-        if message.fallback_from:
-            who += f" (fallback for {message.fallback_from})"
-    status = _STATUS_LABELS.get(message.status, "")
-    tokens = ""
-    if message.role == "assistant" and message.spec_version:
-        who += f" · answers v{message.spec_version}"
-    if message.role == "assistant" and message.status == "done" and message.output_tokens:
-        tokens = f" · {message.output_tokens} tokens"
-        if message.duration_s:
-            tokens += f" in {message.duration_s:.1f}s"
-    return f"{who}{status}{tokens}"
-
-
-def tool_header(message: Message, *, expanded: bool) -> str:
-    """ "▸ tool read_file path=src/app.py · 24 lines": a tool call, collapsed or not."""
-    try:
-        arguments = json.loads(message.tool_args or "{}")
-    except ValueError:
-        arguments = {}
-    call = describe_call(message.tool_name or "?", arguments if isinstance(arguments, dict) else {})
-    failed = message.content.startswith("Error:")
-    lines = message.content.count("\n") + 1
-    outcome = "refused" if failed else f"{lines} line{'s' if lines != 1 else ''}"
-    # Enter shows or hides the output: the footer says so while the entry has focus.
-    return f"{'▾' if expanded else '▸'} tool {call} · {outcome}"
-
-
-def spec_summary(text: str) -> str:
-    """A one-paragraph stand-in for a spec sent to the Implement pane (the full text is on disk)."""
-    lines = text.splitlines()
-    title = next((line.lstrip("# ").strip() for line in lines if line.startswith("# ")), "")
-    size = len(text.encode("utf-8"))
-    return (
-        f"{title or 'Spec'}  \n*{len(lines)} lines, {size:,} bytes of context.md, sent as written*"
-    )
+from workbench.widgets.message_headers import header_text, spec_summary, tool_header
 
 
 class MessageView(Vertical, can_focus=True):
@@ -265,7 +200,8 @@ class MessageView(Vertical, can_focus=True):
         elif self.message.role == "user":
             # What the user typed is shown as typed: line breaks and indentation kept.
             yield Static(Content(self.message.content), classes="message-text")
-            yield Static(Content(self._attachments_text()), classes="message-attachments")
+            if self.message.attachments:
+                yield Static(Content(self._attachments_text()), classes="message-attachments")
         else:
             yield Markdown(self.message.content, open_links=False)
         yield Static(Content(self.message.note or ""), classes="message-note")
@@ -291,14 +227,9 @@ class MessageView(Vertical, can_focus=True):
         note.display = bool(message.note)
         for attached in self.query(".message-attachments").results(Static):
             attached.update(Content(self._attachments_text()))
-            attached.display = bool(message.attachments)
         if self.message.role != "tool":
-            visible = self.expanded
             for body in self.query("Markdown, .message-text, .message-attachments"):
-                if body.has_class("message-attachments"):
-                    body.display = visible and bool(message.attachments)
-                else:
-                    body.display = visible
+                body.display = self.expanded
 
     def flash(self) -> None:
         """Highlight the header for a moment (after a jump from the spec)."""

@@ -123,6 +123,7 @@ async def show_tool_step(pane: ChatPane, step: ToolStep, *, before: MessageView)
         id=new_id(),
         role="tool",
         content=sanitize(step.result),
+        status="done" if step.ok else "error",
         created=now_iso(),
         tool_name=sanitize(step.call.name),
         tool_args=sanitize(json.dumps(step.call.arguments, ensure_ascii=False)),

@@ -71,9 +71,18 @@ class SpecPane(Vertical):
     class Saved(Message):
         """The spec was written to disk (the title may have changed)."""
 
-    def __init__(self, session: Session, *, autosave_delay_s: float = 0.5, id: str | None = None):
+    def __init__(
+        self,
+        session: Session,
+        *,
+        autosave_delay_s: float = 0.5,
+        project_files: ProjectFiles | None = None,
+        id: str | None = None,
+    ):
         super().__init__(id=id, classes="pane spec-pane")
         self.session = session
+        self.project_files = project_files or ProjectFiles(Path(session.meta.project_dir))
+        """Where the `@` completion gets the project's files."""
         self.autosave_delay_s = autosave_delay_s
         self.dirty = False
         """True when the editor holds text not yet on disk."""
@@ -94,8 +103,7 @@ class SpecPane(Vertical):
             id="spec-editor",
         )
         completion = FileCompletion(id="spec-completion")
-        files = ProjectFiles(Path(self.session.meta.project_dir))
-        editor.completer = CompletionDriver(editor, completion, files)
+        editor.completer = CompletionDriver(editor, completion, self.project_files)
         yield editor
         yield completion
 

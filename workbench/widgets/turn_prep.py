@@ -48,7 +48,7 @@ async def history_for(pane: ChatPane, prompt: Message) -> list[ChatMessage]:
             progress=progress,
         )
         pane.persist(prompt)
-        pane.refresh_views()
+        pane.refresh_views(prompt)
         pane.update_title()
     index = next(i for i, m in enumerate(pane.messages) if m is prompt)
     history = build_history(pane.messages[: index + 1], pane.pane)
