@@ -1,4 +1,5 @@
-"""The `workbench` command: sessions, config, `doctor` (check the set-up) and `pull` (models)."""
+"""The `workbench` command: sessions, config, `doctor` (check the set-up), `pull` (models),
+and `ask` / `send` (a session's chats from the shell)."""
 
 from __future__ import annotations
 
@@ -66,6 +67,9 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "keys", help="list the key bindings' ids and default keys (for [keys] in the config)"
     )
+    from workbench.cli_ask import add_parsers as add_ask_and_send
+
+    add_ask_and_send(commands)
     return parser
 
 
@@ -92,6 +96,14 @@ def main(argv: list[str] | None = None) -> int:
         from workbench.pull import run_pull
 
         return run_pull(settings, args.tier, args.models)
+    if args.command == "ask":
+        from workbench.cli_ask import run_ask
+
+        return run_ask(args, settings, config_problems)
+    if args.command == "send":
+        from workbench.cli_ask import run_send
+
+        return run_send(args, settings, config_problems)
 
     store = SessionStore()
 

@@ -13,9 +13,10 @@ from textual.screen import Screen
 
 from workbench.clipboard import copy_text
 from workbench.commands import ModelCommands, SessionCommands, TemplateCommands
-from workbench.config import ConfigProblem, Settings, load_settings
+from workbench.config import ConfigError, ConfigProblem, Settings, load_settings
 from workbench.config_file import remember_theme
-from workbench.keys import check_keymap, live_key
+from workbench.controller import SessionController
+from workbench.keys import APP_BINDINGS, check_keymap, live_key
 from workbench.providers.router import ProviderRouter
 from workbench.screens.main import MainScreen
 from workbench.session.store import Session, SessionError, SessionStore
@@ -30,20 +31,7 @@ class WorkbenchApp(App[None]):
 
     TITLE = "workbench"
     COMMANDS = App.COMMANDS | {ModelCommands, SessionCommands}
-    BINDINGS = [
-        Binding(
-            "ctrl+q",
-            "quit",
-            "Quit",
-            tooltip="Save everything and quit (twice: quit even if saving fails)",
-            show=False,
-            priority=True,
-            id="app.quit",
-        ),
-        Binding(
-            "ctrl+o", "pick_session", "Sessions", tooltip="Open another session", id="session.pick"
-        ),
-    ]
+    BINDINGS = APP_BINDINGS  # declared in keys.py, which lists every remappable binding
 
     def __init__(
         self,
@@ -97,7 +85,7 @@ class WorkbenchApp(App[None]):
                 severity="warning",
                 timeout=15,
             )
-        self.push_screen(MainScreen(self.session, self.settings, self.router))
+        self.push_screen(MainScreen(SessionController(self.session, self.settings, self.router)))
 
     def handle_bindings_clash(self, clashed_bindings: set[Binding], node: DOMNode) -> None:
         """A `[keys]` remap took a key another binding had: say which, once."""
@@ -117,7 +105,7 @@ class WorkbenchApp(App[None]):
             self.settings.theme = theme
             try:
                 remember_theme(theme)
-            except (OSError, ValueError) as error:
+            except (OSError, ConfigError) as error:
                 self.notify(
                     f"Could not remember the theme in the config: {error}", severity="warning"
                 )
@@ -193,7 +181,7 @@ class WorkbenchApp(App[None]):
     def action_export(self) -> None:
         """Write the session as one markdown file into its folder."""
         from workbench.export import export_session
-        from workbench.session.store import atomic_write
+        from workbench.fileio import atomic_write
 
         path = self.session.folder / "export.md"
         try:
@@ -227,7 +215,7 @@ class WorkbenchApp(App[None]):
             return
         old = self.session
         self.session = session
-        await self.switch_screen(MainScreen(session, self.settings, self.router))
+        await self.switch_screen(MainScreen(SessionController(session, self.settings, self.router)))
         old.close()
         self.notify(f"Opened {session.meta.title}", markup=False)
 

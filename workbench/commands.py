@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from abc import abstractmethod
+from collections.abc import Callable
 from datetime import datetime
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 from textual.command import CommandPalette, DiscoveryHit, Hit, Hits, Provider
 from textual.content import Content
@@ -28,6 +29,45 @@ def local_time(iso: str) -> str:
         return iso
 
 
+class Choice(NamedTuple):
+    """One command a picker offers."""
+
+    title: str
+    """Plain text, shown and matched against the query ("model: qwen2.5-coder:7b")."""
+    detail: str
+    """The help line under the title, matched too."""
+    command: Callable[[], object]
+    """What choosing it does."""
+
+
+class PickerCommands(Provider):
+    """A provider offering a list of choices read at startup: all of them before anything is
+    typed, then those matching the query on their title and detail."""
+
+    PLACEHOLDER: ClassVar[str] = "Search for commands…"
+    """The palette's placeholder when it shows only this provider (`palette()`)."""
+
+    @abstractmethod
+    def choices(self) -> list[Choice]:
+        """The commands to offer, in the order they are listed."""
+
+    async def discover(self) -> Hits:
+        for title, detail, command in self.choices():
+            yield DiscoveryHit(Content(title), command, help=escape(detail))
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for title, detail, command in self.choices():
+            score = matcher.match(f"{title} {detail}")
+            if score > 0:
+                yield Hit(score, matcher.highlight(escape(title)), command, help=escape(detail))
+
+    @classmethod
+    def palette(cls) -> CommandPalette:
+        """A palette showing only this provider's choices."""
+        return CommandPalette(providers=[cls], placeholder=cls.PLACEHOLDER)
+
+
 def _title(entry: ModelEntry) -> str:
     """The text matched against the query."""
     return f"model: {entry.ref.name}"
@@ -39,7 +79,7 @@ def _details(entry: ModelEntry) -> str:
     return " · ".join(p for p in parts if p)
 
 
-class ModelCommands(Provider):
+class ModelCommands(PickerCommands):
     """Lists every model with its tier and state; choosing one sets the chat pane's model."""
 
     async def startup(self) -> None:
@@ -50,10 +90,12 @@ class ModelCommands(Provider):
             return
         installed: list[ModelInfo] | None
         try:
-            installed = await asyncio.wait_for(screen.router.installed_ollama_models(), 5.0)
+            installed = await asyncio.wait_for(
+                screen.controller.router.installed_ollama_models(), 5.0
+            )
         except (ProviderError, TimeoutError):
             installed = None
-        loaded: list[LoadedModel] = list(screen.status_bar.ollama.loaded.values())
+        loaded: list[LoadedModel] = list(screen.controller.monitor.state.loaded.values())
         self.entries = build_catalog(screen.settings, installed, loaded)
         self.current = screen.target_chat().model
 
@@ -68,7 +110,7 @@ class ModelCommands(Provider):
         if screen is None:
             return
         pane = screen.target_chat()
-        pane.set_model(entry.ref)
+        screen.use_model(pane, entry.ref)
         message = f"{pane.label}: {entry.ref.name}"
         if entry.can_pull:
             message += " — not installed yet: ctrl+l pulls it"
@@ -84,24 +126,17 @@ class ModelCommands(Provider):
             return f"● current · {_details(entry)}"
         return _details(entry)
 
-    async def discover(self) -> Hits:
-        for entry in self.entries:
-            command = partial(self._choose, entry)
-            yield DiscoveryHit(escape(_title(entry)), command, help=escape(self._help(entry)))
-
-    async def search(self, query: str) -> Hits:
-        matcher = self.matcher(query)
-        for entry in self.entries:
-            help_text = self._help(entry)
-            score = matcher.match(f"{_title(entry)} {help_text}")
-            if score > 0:
-                command = partial(self._choose, entry)
-                title = matcher.highlight(escape(_title(entry)))
-                yield Hit(score, title, command, help=escape(help_text))
+    def choices(self) -> list[Choice]:
+        return [
+            Choice(_title(entry), self._help(entry), partial(self._choose, entry))
+            for entry in self.entries
+        ]
 
 
-class SessionCommands(Provider):
+class SessionCommands(PickerCommands):
     """Lists saved sessions; choosing one opens it."""
+
+    PLACEHOLDER = "Open a session…"
 
     async def startup(self) -> None:
         app: Any = self.app
@@ -111,67 +146,35 @@ class SessionCommands(Provider):
         summaries = await asyncio.to_thread(store.list) if store is not None else []
         self.summaries = [s for s in summaries if current is None or s.id != current.id]
 
-    def _items(self) -> AsyncIterator[tuple[str, str, Any]]:
-        async def generate() -> AsyncIterator[tuple[str, str, Any]]:
-            app: Any = self.app
-            for summary in self.summaries:
-                title = f"session: {summary.title}"
-                detail = (
-                    f"{summary.id} · updated {local_time(summary.updated)} · "
-                    f"{summary.explore_count} explore / {summary.implement_count} implement"
-                )
-                yield title, detail, partial(app.open_session, summary.id)
-
-        return generate()
-
-    async def discover(self) -> Hits:
-        async for title, detail, command in self._items():
-            yield DiscoveryHit(Content(title), command, help=escape(detail))
-
-    async def search(self, query: str) -> Hits:
-        matcher = self.matcher(query)
-        async for title, detail, command in self._items():
-            score = matcher.match(f"{title} {detail}")
-            if score > 0:
-                yield Hit(score, matcher.highlight(escape(title)), command, help=escape(detail))
-
-    @classmethod
-    def palette(cls) -> CommandPalette:
-        """A palette showing only sessions."""
-        return CommandPalette(providers=[cls], placeholder="Open a session…")
+    def choices(self) -> list[Choice]:
+        app: Any = self.app
+        return [
+            Choice(
+                f"session: {summary.title}",
+                f"{summary.id} · updated {local_time(summary.updated)} · "
+                f"{summary.explore_count} explore / {summary.implement_count} implement",
+                partial(app.open_session, summary.id),
+            )
+            for summary in self.summaries
+        ]
 
 
-class TemplateCommands(Provider):
+class TemplateCommands(PickerCommands):
     """Lists the spec templates; choosing one starts a new session from it."""
+
+    PLACEHOLDER = "New session from template…"
 
     async def startup(self) -> None:
         from workbench.spec.templates import list_templates
 
         self.templates, _problems = await asyncio.to_thread(list_templates)
 
-    def _hits(self) -> list[tuple[str, str, Any]]:
+    def choices(self) -> list[Choice]:
         app: Any = self.app
-        hits = []
+        choices = []
         for template in self.templates:
             source = "built-in" if template.source == "built-in" else str(template.source)
             detail = f"{source} · " + " / ".join(template.outline)
-            hits.append(
-                (f"new session: {template.name}", detail, partial(app.new_session, template))
-            )
-        return hits
-
-    async def discover(self) -> Hits:
-        for title, detail, command in self._hits():
-            yield DiscoveryHit(Content(title), command, help=escape(detail))
-
-    async def search(self, query: str) -> Hits:
-        matcher = self.matcher(query)
-        for title, detail, command in self._hits():
-            score = matcher.match(f"{title} {detail}")
-            if score > 0:
-                yield Hit(score, matcher.highlight(escape(title)), command, help=escape(detail))
-
-    @classmethod
-    def palette(cls) -> CommandPalette:
-        """A palette showing only templates."""
-        return CommandPalette(providers=[cls], placeholder="New session from template…")
+            command = partial(app.new_session, template)
+            choices.append(Choice(f"new session: {template.name}", detail, command))
+        return choices

@@ -4,7 +4,6 @@ and remembering the theme in the file without disturbing the rest. Never imports
 from __future__ import annotations
 
 import json
-import re
 import tomllib
 from dataclasses import fields
 from pathlib import Path
@@ -20,7 +19,6 @@ from workbench.config import (
     TierSettings,
     display_path,
 )
-from workbench.config_reader import _HEADER
 from workbench.providers.base import ModelOptions
 
 
@@ -109,14 +107,13 @@ def _model_line(info: ModelSettings) -> str:
     return f"{window}; {prices[0]} / {prices[1]}" + (f"; {options}" if options else "")
 
 
-_THEME_LINE = re.compile(
-    r"""^(\s*(?:theme|"theme"|'theme')\s*=\s*)("(?:[^"\\]|\\.)*"|'[^']*')(.*)$"""
-)
-
-
 def remember_theme(name: str, path: Path | None = None) -> None:
     """Set the top-level `theme` in the config file, keeping the rest of it and its comments."""
-    from workbench.session.store import atomic_write  # only needed here; keeps imports light
+    # Imported here, not at the top: tomlkit takes about 40 ms to import and only writes need it.
+    import tomlkit
+    from tomlkit.exceptions import TOMLKitError
+
+    from workbench.fileio import atomic_write
 
     path = path if path is not None else paths.config_file()
     try:
@@ -125,21 +122,16 @@ def remember_theme(name: str, path: Path | None = None) -> None:
         raw = ""
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"Cannot read {display_path(path)}: {exc}") from exc
-    newline = "\r\n" if "\r\n" in raw else "\n"
-    lines = raw.splitlines(keepends=True)
-    value = json.dumps(name, ensure_ascii=False)  # a JSON string is a valid TOML basic string
-    edited = False
-    for index, line in enumerate(lines):
-        body = line.rstrip("\r\n")
-        if _HEADER.match(body):
-            break  # top-level keys end at the first table
-        if match := _THEME_LINE.match(body):
-            lines[index] = match.group(1) + value + match.group(3) + (line[len(body) :] or newline)
-            edited = True
-            break
-    if not edited:
-        lines.insert(0, f"theme = {value}{newline}")
-    text = "".join(lines)
+    try:
+        document = tomlkit.parse(raw)
+        document["theme"] = name
+        text = tomlkit.dumps(document)
+    except TOMLKitError as exc:
+        raise ConfigError(
+            f"Not saving the theme: {display_path(path)} is not valid TOML ({exc})"
+        ) from exc
+    if "\r\n" in raw:  # tomlkit writes the lines it adds with "\n": keep the file's own endings
+        text = text.replace("\r\n", "\n").replace("\n", "\r\n")
     try:
         written = tomllib.loads(text).get("theme")
     except tomllib.TOMLDecodeError as exc:

@@ -1,6 +1,7 @@
 """Reading `config.toml` into `Settings`: type and range checks, and a located problem per bad key.
 
-`workbench.config` re-exports `load_settings`. Core module: never imports textual.
+`workbench.config` re-exports `load_settings`; this module imports the dataclasses from `settings`,
+not from `config`, so the two do not import each other. Core module: never imports textual.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from workbench import paths
-from workbench.config import (
+from workbench.settings import (
     DEFAULT_OLLAMA_HOST,
     ConfigProblem,
     ModelSettings,
@@ -101,7 +102,7 @@ def _url(value: object) -> str:
 def _provider(value: object) -> Provider:
     if value not in ("ollama", "anthropic"):
         raise _Invalid(f'expected "ollama" or "anthropic", got {_show(value)}')
-    return cast(Provider, value)
+    return value  # narrowed to the two names by the test above
 
 
 def _models(value: object) -> list[str]:

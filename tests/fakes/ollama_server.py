@@ -193,15 +193,29 @@ class FakeOllama(LoopbackServer):
         self.error_message = "llama runner process has terminated: exit status 2"
         self.drop_done = False
         """End the stream cleanly but without the `done: true` line."""
+        self.done_reason = "stop"
+        """The final line's `done_reason`: "stop", or "length" for a reply cut at `num_predict`."""
         self.status_override: int | None = None
         """Answer /api/chat with this HTTP status and an `{"error": ...}` body."""
         self.status_message = "an unexpected error occurred"
         self.delay_first_s = 0.0
         """Seconds to wait before the response headers of /api/chat (model loading)."""
         self.version = "0.12.6"
+        self._held: dict[str, threading.Event] = {}
         self.requests: list[tuple[str, str, dict[str, Any]]] = []
         """Every request: (method, path, JSON body)."""
         self._record_lock = threading.Lock()
+
+    def hold(self, *paths: str) -> None:
+        """Leave requests to these paths unanswered until `release()` (a hung server)."""
+        for path in paths:
+            self._held.setdefault(path, threading.Event())
+
+    def release(self) -> None:
+        """Answer the held requests, and hold no more."""
+        held, self._held = self._held, {}
+        for gate in held.values():
+            gate.set()
 
     def chat_requests(self) -> list[dict[str, Any]]:
         """The JSON bodies of every /api/chat request so far (with `options`, `keep_alive`)."""
@@ -281,6 +295,9 @@ class FakeOllama(LoopbackServer):
             self.requests.append((method, path, body))
 
     def route(self, ex: Exchange, method: str, path: str, body: dict[str, Any]) -> None:
+        gate = self._held.get(path)
+        if gate is not None:
+            gate.wait(timeout=30)  # bounded, so a test that forgets `release()` cannot hang
         if path == "/api/version" and method == "GET":
             ex.send_json(200, {"version": self.version})
         elif path == "/api/tags" and method == "GET":
@@ -383,7 +400,7 @@ class FakeOllama(LoopbackServer):
             "model": model,
             "created_at": _now(),
             "message": {"role": "assistant", "content": ""},
-            "done_reason": "stop",
+            "done_reason": self.done_reason,
             "done": True,
             "total_duration": 0,
             "load_duration": 1_000_000,

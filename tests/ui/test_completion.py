@@ -78,7 +78,7 @@ async def test_attached_file_goes_with_the_question(ollama: FakeOllama, tmp_path
         shown = str(explore.views()[0].query_one(".message-attachments").render())
         assert "📎 src/auth/session.py" in shown and "✗ @assets/logo.png" in shown
         # A later question still carries the file, read back from the transcript.
-        saved = explore.transcript.load()[0][0]
+        saved = explore.conversation.transcript.load()[0][0]
         assert saved.attachments == entries
         await explore.send("and then?")
         await wait_until(pilot, lambda: not explore.is_streaming and len(explore.messages) == 4)

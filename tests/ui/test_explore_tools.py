@@ -73,7 +73,7 @@ async def test_tool_calls_run_in_the_project_and_show_collapsed(
         assert output.display and "def refresh" in str(output.render())
         assert "Explore · qwen2.5-coder:7b (fast) · tools" in str(explore.border_title)
     # Saved: reopening sends the same turns (tool calls and results) with the next question.
-    saved = explore.transcript.load()[0]
+    saved = explore.conversation.transcript.load()[0]
     assert [m.role for m in saved] == roles
     assert json.loads(saved[1].tool_args) == {"path": "src/auth/session.py"}
 

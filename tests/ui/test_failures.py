@@ -57,7 +57,7 @@ async def test_escape_stops_a_reply_and_keeps_the_partial_text(ollama: FakeOllam
         assert reply.status == "interrupted"
         assert reply.content and LONG_REPLY.startswith(reply.content)
         assert len(reply.content) < len(LONG_REPLY)
-        saved = screen.chat("explore").transcript.load()[0][-1]
+        saved = screen.chat("explore").conversation.transcript.load()[0][-1]
         assert (saved.status, saved.content) == ("interrupted", reply.content)
         assert "Stopped by you" in screen_text(app)
         await wait_until(pilot, lambda: ollama.streams_aborted == 1, what="server sees it closed")
@@ -103,10 +103,10 @@ async def test_ollama_down_says_how_to_fix_and_keeps_the_question() -> None:
         assert url in message and "ollama serve" in message
         # The question is kept on screen and on disk, marked not sent, to retry with r.
         question = views(screen, "explore", "user")[0].message
-        assert (question.content, question.status) == ("where is auth?", "failed")
-        saved = screen.chat("explore").transcript.load()[0]
+        assert (question.content, question.status) == ("where is auth?", "not_sent")
+        saved = screen.chat("explore").conversation.transcript.load()[0]
         assert [(m.content, m.status) for m in saved if m.role == "user"] == [
-            ("where is auth?", "failed")
+            ("where is auth?", "not_sent")
         ]
         text = screen_text(app)
         assert "ollama serve" in text and "not sent (r retries)" in text
@@ -120,7 +120,7 @@ async def test_missing_model_says_ollama_pull(ollama: FakeOllama) -> None:
         await ask(pilot, "hi")
         await wait_until(pilot, lambda: error_text(screen, "explore"), what="error message")
         assert "ollama pull qwen2.5-coder:7b" in error_text(screen, "explore")
-        assert views(screen, "explore", "user")[0].message.status == "failed"
+        assert views(screen, "explore", "user")[0].message.status == "not_sent"
 
 
 async def test_stream_cut_half_way_keeps_the_partial_reply(ollama: FakeOllama) -> None:
@@ -132,10 +132,10 @@ async def test_stream_cut_half_way_keeps_the_partial_reply(ollama: FakeOllama) -
         await ask(pilot, "explain")
         await wait_until(pilot, lambda: error_text(screen, "explore"), what="error message")
         reply = views(screen, "explore", "assistant")[0].message
-        assert reply.status == "interrupted"
+        assert reply.status == "failed"
         assert reply.content == LONG_REPLY[: 10 * ollama.chunk_chars]
         assert "cut" in error_text(screen, "explore")
-        saved = screen.chat("explore").transcript.load()[0]
+        saved = screen.chat("explore").conversation.transcript.load()[0]
         assert [m.role for m in saved] == ["user", "assistant", "error"]
         assert saved[1].content == reply.content
 
@@ -197,7 +197,7 @@ async def test_claude_failures_are_explained(
         assert "press r on it" in error_text(screen, "implement")
         # The spec is untouched, and what was sent is on record.
         assert screen.spec.text == "# Task: Claude\n\nDo it.\n"
-        assert screen.chat("implement").transcript.load()[0][0].kind == "spec"
+        assert screen.chat("implement").conversation.transcript.load()[0][0].kind == "spec"
 
 
 async def test_corrupt_transcript_line_is_skipped_with_a_warning(ollama: FakeOllama) -> None:
@@ -236,3 +236,25 @@ async def test_broken_config_is_reported_and_the_app_starts_on_defaults(
         assert any("config.toml:3" in n and "timeout_s" in n for n in notices), notices
         assert app.theme == "workbench-light"
         assert main_screen(app).chat("explore").input.has_focus
+
+
+async def test_a_theme_that_cannot_be_remembered_is_reported_not_a_crash(
+    ollama: FakeOllama, isolated_paths: Path
+) -> None:
+    config = isolated_paths / "config" / "config.toml"
+    config.parent.mkdir(parents=True)
+    config.write_text("[ollama\nbroken = \n")
+    settings, _ = load_settings(config, env={"OLLAMA_HOST": ollama.url})
+    store = SessionStore()
+    session = store.create(Path("/tmp/demo-project"), new_spec())
+    app = WorkbenchApp(settings, session, store=store)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.pause()
+        app.theme = "workbench-light"
+        await wait_until(
+            pilot,
+            lambda: any("remember the theme" in n.message for n in app._notifications),
+            what="a notice that the theme was not saved",
+        )
+        assert app.is_running
+    assert config.read_text() == "[ollama\nbroken = \n"

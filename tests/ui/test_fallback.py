@@ -49,7 +49,7 @@ async def test_missing_model_falls_back_to_the_next_in_its_tier(ollama: FakeOlla
         assert "qwen2.5-coder:3b (fallback for qwen2.5-coder:7b)" in text
         # The pane keeps the user's choice: the next send tries the first model again.
         assert explore.model.name == "qwen2.5-coder:7b"
-    saved = explore.transcript.load()[0][-1]
+    saved = explore.conversation.transcript.load()[0][-1]
     assert (saved.model, saved.fallback_from) == ("qwen2.5-coder:3b", "qwen2.5-coder:7b")
 
 
@@ -92,7 +92,7 @@ async def test_declining_keeps_the_prompt_here_marked_not_sent(
         assert "Cannot reach Ollama" in error
         assert "Also tried the fallback models: qwen2.5-coder:32b" not in error  # same server
         assert "Not sent to claude-sonnet-5-5" in error
-        assert implement.messages[0].status == "failed"
+        assert implement.messages[0].status == "not_sent"
         assert not fake_anthropic.message_requests()
 
 

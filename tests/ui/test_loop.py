@@ -27,7 +27,8 @@ def replies(screen, pane: str) -> list[MessageView]:
 
 def first_reply_done(screen, pane: str) -> bool:
     found = replies(screen, pane)
-    return bool(found) and found[0].message.status == "done"
+    rendered = not screen.chat(pane).is_streaming  # the whole reply is on screen
+    return bool(found) and found[0].message.status == "done" and rendered
 
 
 async def test_explore_promote_edit_send_quit_reopen(ollama: FakeOllama) -> None:
@@ -171,7 +172,7 @@ async def test_model_output_markup_and_escape_codes_are_shown_as_text(ollama: Fa
         )
         view = replies(screen, "explore")[0]
         assert view.message.content == "[bold red]not markup[/] red done"
-        on_disk = screen.chat("explore").transcript.load()[0][-1].content
+        on_disk = screen.chat("explore").conversation.transcript.load()[0][-1].content
         assert "\x1b" not in on_disk
         shown = screen_text(app)
         assert "[bold red]not markup[/] red done" in shown

@@ -25,7 +25,7 @@ def header(view: MessageView) -> str:
 
 def statuses(pane: ChatPane) -> list[tuple[str, str, str]]:
     """(role, status, content) of every message, as saved on disk."""
-    return [(m.role, m.status, m.content) for m in pane.transcript.load()[0]]
+    return [(m.role, m.status, m.content) for m in pane.conversation.transcript.load()[0]]
 
 
 async def test_failed_question_is_retried_after_a_restart_once_ollama_is_back() -> None:
@@ -42,7 +42,7 @@ async def test_failed_question_is_retried_after_a_restart_once_ollama_is_back() 
         assert explore.input.text == ""  # not back in the input: it is in the pane
         assert "✗ not sent (r retries)" in screen_text(app)
         await pilot.press("ctrl+q")
-    assert ("user", "failed", "where is auth?") in statuses(explore)
+    assert ("user", "not_sent", "where is auth?") in statuses(explore)
 
     ollama.start()
     try:
@@ -80,7 +80,7 @@ async def test_retry_after_later_turns_sends_the_prompt_again_as_a_new_turn(
     async with app.run_test(size=(160, 48)) as pilot:
         explore = main_screen(app).chat("explore")
         await pilot.press(*"first", "enter")
-        await wait_until(pilot, lambda: explore.messages[0].status == "failed")
+        await wait_until(pilot, lambda: explore.messages[0].status == "not_sent")
         ollama.status_override = None
         await pilot.press(*"second", "enter")
         await wait_until(pilot, lambda: explore.messages[-1].role == "assistant")
@@ -109,7 +109,7 @@ async def test_failed_spec_send_is_retried_with_the_same_spec(ollama: FakeOllama
         implement = main_screen(app).chat("implement")
         await send_spec(pilot)
         await wait_until(
-            pilot, lambda: implement.messages and implement.messages[0].status == "failed"
+            pilot, lambda: implement.messages and implement.messages[0].status == "not_sent"
         )
         spec_sent = implement.messages[0].content
         ollama.models.append("qwen2.5-coder:14b")
@@ -130,5 +130,5 @@ async def test_stopping_before_the_reply_keeps_the_prompt_to_retry(ollama: FakeO
         await pilot.press(*"slow one", "enter")
         await wait_until(pilot, lambda: ollama.chat_requests(), what="the request")
         await pilot.press("escape")
-        await wait_until(pilot, lambda: explore.messages[0].status == "failed")
+        await wait_until(pilot, lambda: explore.messages[0].status == "not_sent")
         assert explore.messages[0].note == "Stopped before any reply arrived."

@@ -79,7 +79,7 @@ async def test_a_second_escape_does_not_lose_the_reply(ollama: FakeOllama) -> No
         await pilot.press("escape")
         await wait_until(pilot, lambda: not pane.is_streaming)
         await pilot.pause()
-        saved = pane.transcript.load()[0]
+        saved = pane.conversation.transcript.load()[0]
         assert [m.role for m in saved] == ["user", "assistant"]
         assert saved[1].status == "interrupted" and saved[1].content
         assert [m.role for m in pane.messages] == ["user", "assistant"]
@@ -91,7 +91,7 @@ async def test_a_transcript_that_cannot_be_written_keeps_the_question_in_the_inp
     app = make_test_app(make_settings(ollama.url))
     async with app.run_test(size=(160, 48)) as pilot:
         screen = main_screen(app)
-        transcript = screen.chat("explore").transcript.path
+        transcript = screen.chat("explore").conversation.transcript.path
         transcript.unlink(missing_ok=True)
         transcript.mkdir()  # any write now fails with an OSError
         await pilot.press(*"keep me", "enter")
@@ -126,7 +126,7 @@ async def test_escape_codes_in_server_errors_are_stripped(ollama: FakeOllama) ->
         )
         error = screen.chat("explore").messages[-1].content
         assert "\x1b" not in error and "PWNED" not in error and "boom" in error
-        assert "\x1b" not in screen.chat("explore").transcript.path.read_text()
+        assert "\x1b" not in screen.chat("explore").conversation.transcript.path.read_text()
 
 
 async def test_a_reopened_session_shows_its_last_message(ollama: FakeOllama) -> None:
@@ -150,13 +150,15 @@ async def test_a_long_session_opens_on_its_last_page_and_shows_earlier_ones_on_d
 ) -> None:
     store = SessionStore()
     session = store.create(Path("/tmp/demo-project"), new_spec())
-    for n in range(25):
-        session.explore.append(Message(id=f"u{n:02}", role="user", content=f"question {n}"))
+    for n in range(25):  # questions and their answers, alternating
+        role = "user" if n % 2 == 0 else "assistant"
+        word = "question" if role == "user" else "answer"
+        session.explore.append(Message(id=f"m{n:02}", role=role, content=f"{word} {n}"))
     app = make_test_app(make_settings(ollama.url), session=session)
     async with app.run_test(size=(160, 48)) as pilot:
         pane = main_screen(app).chat("explore")
         await pilot.pause()
-        assert pane.views()[0].message.content == "question 5"
+        assert pane.views()[0].message.content == "answer 5"
         earlier = pane.query_one(EarlierMessages)
         assert "▲ 5 earlier messages" in str(earlier.render())
         # Up from the input walks to the oldest shown message, then onto the "earlier" line.

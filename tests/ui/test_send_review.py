@@ -111,7 +111,7 @@ async def test_every_send_is_a_version_and_replies_record_it(ollama: FakeOllama)
         reply = next(v for v in screen.chat("implement").views() if v.message.role == "assistant")
         assert reply.message.spec_version == 1
         assert "answers v1" in str(reply.query_one(".message-header").render())
-        saved = screen.chat("implement").transcript.load()[0]
+        saved = screen.chat("implement").conversation.transcript.load()[0]
         assert [(m.kind, m.spec_version) for m in saved] == [("spec", 1), (None, 1)]
 
         # Edit, look at the diff against v1, then re-send v1 from there.

@@ -148,8 +148,8 @@ def then_steady(
         assert isinstance(app, WorkbenchApp)
         await wait_until(pilot, lambda: app.main_screen is not None, what="main screen")
         # The status bar shows what the first poll of Ollama found, the same on every run.
-        status = app.main_screen.status_bar
-        await wait_until(pilot, lambda: status.ollama.reachable is not None, what="Ollama polled")
+        monitor = app.main_screen.controller.monitor
+        await wait_until(pilot, lambda: monitor.state.reachable is not None, what="Ollama polled")
         await pilot.pause()
         if before is not None:
             await before(pilot)

@@ -40,7 +40,7 @@ async def test_status_follows_ollama_going_down_and_coming_back() -> None:
             await wait_until(pilot, lambda: "✗ Ollama unreachable" in status(app), what="down")
             await pilot.press(*"anyone there?", "enter")
             explore = main_screen(app).chat("explore")
-            await wait_until(pilot, lambda: explore.messages[0].status == "failed")
+            await wait_until(pilot, lambda: explore.messages[0].status == "not_sent")
             ollama.start()
             await wait_until(pilot, lambda: "● Ollama" in status(app), what="back up")
             notices = [n.message for n in app._notifications]
@@ -95,8 +95,11 @@ async def test_editing_the_spec_warms_up_the_implement_model(ollama: FakeOllama)
         assert request["options"] == {"num_ctx": 8192}  # loaded as the send will want it
         # More typing does not ask again while the model is loaded.
         screen = main_screen(app)
-        loaded = set(screen.status_bar.ollama.loaded)
-        assert screen.warm_up.spec_edited(screen.chat("implement").model, loaded) == "loaded"
+        loaded = set(screen.controller.monitor.state.loaded)
+        assert (
+            screen.controller.warm_up.spec_edited(screen.chat("implement").model, loaded)
+            == "loaded"
+        )
         assert len(ollama.generate_requests()) == 1
 
 
@@ -109,5 +112,5 @@ async def test_warm_up_can_be_switched_off(ollama: FakeOllama) -> None:
         await pilot.press("f2", *"Task")
         editor = screen.query_one("#spec-editor", TextArea)
         await wait_until(pilot, lambda: "Task" in editor.text)
-        assert screen.warm_up.spec_edited(screen.chat("implement").model, set()) == "off"
-        assert screen.warm_up.warming is None
+        assert screen.controller.warm_up.spec_edited(screen.chat("implement").model, set()) == "off"
+        assert screen.controller.warm_up.warming is None

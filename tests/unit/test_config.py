@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import re
 import stat
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -260,16 +262,49 @@ def test_remember_theme_keeps_comments_and_other_settings() -> None:
     assert tomllib.loads(text)["ollama"]["theme"] == "not-this-one"
 
 
-def test_remember_theme_inserts_at_top_when_absent_and_creates_missing_file() -> None:
+def test_remember_theme_adds_the_key_before_the_first_table() -> None:
+    original = (
+        "# keys first\n"
+        "autosave_delay_s = 1.0\n"
+        "\n"
+        "[ollama]\n"
+        'host = "gpu"  # the GPU box\n'
+        "\n"
+        '[tiers.fast]\nprovider = "ollama"\nmodels = ["a"]\n'
+        "\n"
+        '[models."qwen2.5:7b"]\ncontext_window = 32768\n'
+    )
+    path = write_config(original)
+    remember_theme("dracula")
+    text = path.read_text()
+    assert text == original.replace("1.0\n", '1.0\ntheme = "dracula"\n')
+    data = tomllib.loads(text)
+    assert data["theme"] == "dracula"
+    assert "theme" not in data["ollama"] and "theme" not in data["tiers"]["fast"]
+
+
+def test_remember_theme_in_a_file_of_tables_only() -> None:
     path = write_config('[ollama]\nhost = "gpu"\n')
     remember_theme("dracula")
-    assert path.read_text() == 'theme = "dracula"\n[ollama]\nhost = "gpu"\n'
-    path.unlink()
-    path.parent.rmdir()
+    assert path.read_text() == 'theme = "dracula"\n\n[ollama]\nhost = "gpu"\n'
+
+
+def test_remember_theme_creates_a_missing_file_and_folder() -> None:
+    path = paths.config_file()
+    assert not path.parent.exists()
     remember_theme('odd "name"')
-    assert tomllib.loads(path.read_text())["theme"] == 'odd "name"'
+    assert path.read_text() == 'theme = "odd \\"name\\""\n'
     settings, problems = load_settings(env={})
     assert (settings.theme, problems) == ('odd "name"', [])
+
+
+def test_remember_theme_keeps_windows_line_endings() -> None:
+    path = write_config('# mine\r\ntheme = "nord"\r\n[ollama]\r\nhost = "gpu"\r\n')
+    remember_theme("gruvbox")
+    assert path.read_bytes() == b'# mine\r\ntheme = "gruvbox"\r\n[ollama]\r\nhost = "gpu"\r\n'
+    path.write_bytes(b'[ollama]\r\nhost = "gpu"\r\n')
+    remember_theme("nord")
+    assert path.read_bytes() == b'theme = "nord"\r\n\r\n[ollama]\r\nhost = "gpu"\r\n'
 
 
 def test_remember_theme_leaves_a_broken_file_alone() -> None:
@@ -566,3 +601,10 @@ def test_the_examples_load_cleanly_with_default_values_and_show_every_setting(
     assert (settings.models, settings.keys) == (defaults.models, defaults.keys)
     assert settings.project == defaults.project
     assert every_setting() - documented_keys(text) == set()
+
+
+def test_start_up_does_not_import_tomlkit() -> None:
+    # tomlkit costs tens of milliseconds to import: only remembering the theme needs it.
+    code = "import sys, workbench.app; print('tomlkit' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.stdout.strip() == "False", result.stderr

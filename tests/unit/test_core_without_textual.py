@@ -5,42 +5,27 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
+import tomllib
+from pathlib import Path
 
-CORE_MODULES = [
-    "workbench.config_reader",  # first: it must import on its own, before workbench.config
-    "workbench.config",
-    "workbench.config_file",
-    "workbench.paths",
-    "workbench.textclean",
-    "workbench.session.store",
-    "workbench.session.transcript",
-    "workbench.spec.promote",
-    "workbench.spec.sections",
-    "workbench.spec.template",
-    "workbench.spec.templates",
-    "workbench.spec.versions",
-    "workbench.spec.payload",
-    "workbench.export",
-    "workbench.providers.base",
-    "workbench.providers.ollama",
-    "workbench.providers.ollama_errors",
-    "workbench.providers.ollama_wire",
-    "workbench.providers.tool_loop",
-    "workbench.doctor",
-    "workbench.pull",
-    "workbench.providers.fallback",
-    "workbench.providers.chain",
-    "workbench.model_catalog",
-    "workbench.usage",
-    "workbench.project",
-    "workbench.project.files",
-    "workbench.project.output",
-    "workbench.project.attachments",
-    "workbench.project.text_search",
-    "workbench.project.schemas",
-    "workbench.project.tools",
-    "workbench.project.git",
-]
+import workbench
+
+PACKAGE = Path(workbench.__file__).parent
+UI_FOLDERS = {"screens", "widgets"}
+UI_MODULES = {"app.py", "commands.py", "keys.py", "themes.py", "__main__.py"}
+
+
+def core_modules() -> list[str]:
+    """Every module of the package outside the UI, found on disk so that none is forgotten."""
+    found = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        relative = path.relative_to(PACKAGE)
+        if UI_FOLDERS & set(relative.parts[:-1]) or str(relative) in UI_MODULES:
+            continue
+        parts = ["workbench", *relative.with_suffix("").parts]
+        found.append(".".join(parts[:-1] if parts[-1] == "__init__" else parts))
+    return found
+
 
 BLOCKER = textwrap.dedent(
     """
@@ -72,9 +57,32 @@ def run_blocked(*modules: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_core_modules_import_with_textual_blocked() -> None:
-    result = run_blocked(*CORE_MODULES)
+    result = run_blocked(*core_modules())
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "ok"
+
+
+def test_the_walk_finds_the_core_and_skips_the_ui() -> None:
+    modules = core_modules()
+    for core in ["workbench", "workbench.config", "workbench.session.store", "workbench.project"]:
+        assert core in modules
+    for ui in ["workbench.app", "workbench.keys", "workbench.screens.main", "workbench.widgets"]:
+        assert ui not in modules
+
+
+def test_the_import_contract_covers_every_core_module() -> None:
+    # The contract in pyproject.toml lists the core by hand: a new module must be added there.
+    config = tomllib.loads((PACKAGE.parent / "pyproject.toml").read_text(encoding="utf-8"))
+    contracts = config["tool"]["importlinter"]["contracts"]
+    (contract,) = [c for c in contracts if c["name"] == "The core never imports textual or the UI"]
+    listed = contract["source_modules"]
+    missing = [
+        module
+        for module in core_modules()
+        if module != "workbench"
+        and not any(module == name or module.startswith(name + ".") for name in listed)
+    ]
+    assert not missing, f"add to source_modules in pyproject.toml: {missing}"
 
 
 def test_the_blocker_really_blocks_textual() -> None:

@@ -241,7 +241,11 @@ class AnthropicProvider:
             message = f"Anthropic stopped sending for {self.timeout_s:g} s{kept}. Try again."
         elif isinstance(exc, httpx2.RemoteProtocolError | httpx2.ReadError):
             kind = ErrorKind.STREAM_CUT
-            message = f"The connection to Anthropic was cut mid-reply{kept}. Try again."
+            message = (
+                f"The connection to Anthropic was cut mid-reply{kept}. Try again."
+                if partial
+                else "The connection to Anthropic closed before any reply arrived. Try again."
+            )
         return ProviderError(kind, self._scrub(message))
 
     def _status_error(

@@ -117,6 +117,8 @@ class ErrorKind(StrEnum):
     OVERLOADED = "overloaded"
     STREAM_CUT = "stream_cut"
     TIMEOUT = "timeout"
+    EMPTY_REPLY = "empty_reply"
+    """The model answered with no text at all (a full context, an error the server swallowed)."""
     OTHER = "other"
 
 

@@ -58,3 +58,41 @@ def skip_after(failed: ModelRef, kind: ErrorKind, candidate: ModelRef) -> bool:
     if (candidate.provider, candidate.name) == (failed.provider, failed.name):
         return True
     return candidate.provider == failed.provider and kind in _SERVER_WIDE[failed.provider]
+
+
+def expected_answerer(
+    settings: Settings, ref: ModelRef, installed: set[str] | None, *, reachable: bool | None
+) -> tuple[ModelRef | None, str | None]:
+    """Who will most likely answer a prompt for `ref`, and a warning when it is not `ref`.
+
+    `installed` holds the canonical names Ollama lists (None: unknown); `reachable` is the last
+    poll's answer (None: not polled yet). Returns (None, why) when no model of the chain can.
+    """
+    from workbench.providers.ollama_wire import canonical_name
+
+    if ref.provider != "ollama" or (installed is None and reachable is not False):
+        return ref, None
+    local_down = reachable is False
+    skipped: list[str] = []
+    for candidate in fallback_chain(settings, ref):
+        if candidate.provider == "ollama":
+            if local_down:
+                skipped.append(f"{candidate.name} (Ollama unreachable)")
+                continue
+            if installed is not None and canonical_name(candidate.name) not in installed:
+                skipped.append(f"{candidate.name} (not installed)")
+                continue
+            if candidate == ref:
+                return ref, None
+            return candidate, f"{', '.join(skipped)}: {candidate.name} will answer instead."
+        if not settings.anthropic.api_key:
+            skipped.append(f"{candidate.name} (no API key)")
+            continue
+        where = (
+            f"{candidate.name} on Anthropic's servers would answer instead, after you allow it"
+            if not settings.anthropic.fallback_without_asking
+            else f"{candidate.name} on Anthropic's servers will answer instead (the config "
+            "allows it without asking)"
+        )
+        return candidate, f"{', '.join(skipped)}: {where}."
+    return None, f"No model can answer: {', '.join(skipped)}."

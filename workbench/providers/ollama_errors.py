@@ -59,11 +59,11 @@ def client_error(
             "Retry, or raise timeout_s under [ollama].",
         )
     if isinstance(exc, httpx.RemoteProtocolError | httpx.ReadError):
+        where = "mid-reply" + PARTIAL_KEPT if partial else "before any reply arrived"
         return ProviderError(
             ErrorKind.STREAM_CUT,
-            f"The connection to Ollama at {url} was cut mid-reply"
-            f"{PARTIAL_KEPT if partial else ''}. Check that the server is still running, then "
-            "retry.",
+            f"The connection to Ollama at {url} was cut {where}. Check that the server is "
+            "still running, then retry.",
         )
     if isinstance(exc, json.JSONDecodeError):
         return ProviderError(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -13,12 +13,6 @@ from textual.widgets import Footer, Static
 from workbench.config import ModelRef
 from workbench.providers.chain import Attempt
 from workbench.screens.framed_modal import FramedModal
-from workbench.session.model import Pane
-from workbench.spec.payload import estimate_tokens
-from workbench.widgets.message_list import build_history
-
-if TYPE_CHECKING:
-    from workbench.screens.main import MainScreen
 
 Answer = Literal["once", "session", "no"]
 
@@ -80,24 +74,3 @@ class CloudConsentModal(FramedModal[Answer]):
     def action_answer(self, answer: Answer) -> None:
         """Close with the user's answer."""
         self.dismiss(answer)
-
-
-async def ask_cloud_consent(
-    screen: MainScreen, pane: Pane, model: ModelRef, attempts: tuple[Attempt, ...]
-) -> bool:
-    """May this pane's prompt fall back to Claude? Asks unless allowed (config or session)."""
-    if (
-        screen.settings.anthropic.fallback_without_asking
-        or screen.session.meta.cloud_fallback_allowed
-    ):
-        return True
-    history = build_history(screen.chat(pane).messages, pane)
-    tokens = sum(estimate_tokens(m.content) for m in history)
-    answer = await screen.app.push_screen_wait(CloudConsentModal(model, attempts, tokens=tokens))
-    if answer == "session":
-        screen.session.meta.cloud_fallback_allowed = True
-        try:
-            screen.session.save_meta()
-        except OSError as error:
-            screen.notify(f"Could not save the session: {error}", severity="warning")
-    return answer != "no"

@@ -1,42 +1,40 @@
-"""The main screen: Explore, Spec and Implement side by side for one session."""
+"""The main screen: Explore, Spec and Implement side by side for one session.
+
+The screen renders what its `SessionController` (core) holds and turns keys into its verbs; the
+panes render their conversations and the spec.
+"""
 
 from __future__ import annotations
 
-from functools import partial
-from pathlib import Path
-from typing import Any
-
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.color import Color
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import Footer, Static, TextArea
+from textual.widgets import Footer, TextArea
 
-from workbench.config import Settings
-from workbench.providers.router import ProviderRouter
-from workbench.screens import (
-    explore_chores,
-    pane_layout,
-    pane_models,
-    promote_flow,
-    send_flow,
-    session_lifecycle,
-    status_updates,
-)
-from workbench.screens.consent import ask_cloud_consent
+from workbench.chat.conversation import ConversationError
+from workbench.chat.events import ConsentRequest
+from workbench.chat.reply import Reply
+from workbench.clipboard import copy_text
+from workbench.config import ModelRef
+from workbench.controller import SendRefused, SessionController
+from workbench.keys import MAIN_BINDINGS
+from workbench.ollama_monitor import OllamaState
+from workbench.project.files import ToolError
+from workbench.screens.consent import CloudConsentModal
+from workbench.screens.model_picker import ModelPickerModal
 from workbench.screens.section_picker import SectionPickerModal
+from workbench.screens.send_review import SendReviewModal, payload_text
 from workbench.screens.versions import VersionsModal
-from workbench.screens.warm_up import WarmUp
-from workbench.session.model import CHAT_PANES, ModelChoice, Pane, as_chat_pane
-from workbench.session.store import Session
-from workbench.spec.payload import Payload
+from workbench.session.model import CHAT_PANES, Pane, as_chat_pane
 from workbench.spec.sections import Section
 from workbench.widgets.chat_pane import ChatPane
 from workbench.widgets.file_completion import ProjectFiles
 from workbench.widgets.message_view import MessageView
 from workbench.widgets.spec_pane import SpecPane
 from workbench.widgets.status_bar import StatusBar
+from workbench.widgets.title_bar import TitleBar
 
 PANE_IDS = ("explore", "spec", "implement")
 
@@ -46,122 +44,30 @@ class MainScreen(Screen[None]):
 
     CSS_PATH = "main.tcss"
 
-    BINDINGS = [
-        Binding(
-            "f1,alt+1",
-            "focus_pane('explore')",
-            "Explore",
-            tooltip="Focus the Explore pane",
-            id="pane.explore",
-        ),
-        Binding(
-            "f2,alt+2", "focus_pane('spec')", "Spec", tooltip="Focus the Spec pane", id="pane.spec"
-        ),
-        Binding(
-            "f3,alt+3",
-            "focus_pane('implement')",
-            "Implement",
-            tooltip="Focus the Implement pane",
-            id="pane.implement",
-        ),
-        Binding(
-            "ctrl+f",
-            "toggle_zoom",
-            "Zoom",
-            tooltip="Zoom the focused pane to full width and back",
-            id="pane.zoom",
-        ),
-        Binding(
-            "ctrl+r",
-            "send_spec",
-            "Send spec",
-            tooltip="Send the spec to the Implement model",
-            id="spec.send",
-        ),
-        Binding(
-            "ctrl+g",
-            "goto_source",
-            "Source",
-            tooltip="From a promoted note in the spec, jump to the message it came from",
-            show=False,
-            id="spec.source",
-        ),
-        Binding(
-            "ctrl+t",
-            "outline",
-            "Outline",
-            tooltip="The spec's sections and how full they are; Enter jumps to one",
-            id="spec.outline",
-        ),
-        Binding(
-            "f4",
-            "critique",
-            "Critique",
-            tooltip="Ask the fast model to review the spec against the exploration",
-            id="spec.critique",
-        ),
-        Binding(
-            "f5",
-            "versions",
-            "Versions",
-            tooltip="Diff the spec against the last sent version (or any two); re-send one",
-            id="spec.versions",
-        ),
-        Binding(
-            "ctrl+n",
-            "cycle_model",
-            "Next model",
-            tooltip="Cycle the chat pane's model through its tier",
-            show=False,
-            id="model.cycle",
-        ),
-        Binding(
-            "f9",
-            "git_summary",
-            "Git history",
-            tooltip="Ask the fast model to summarize the project's recent commits",
-            show=False,
-            id="explore.git_summary",
-        ),
-        Binding(
-            "f8",
-            "toggle_tools",
-            "Tools",
-            tooltip="Let the Explore model read the project with read-only tools, or not",
-            id="explore.tools",
-        ),
-        Binding(
-            "ctrl+l",
-            "pick_model",
-            "Models",
-            tooltip="Pick any model for the chat pane",
-            id="model.pick",
-        ),
-    ]
+    BINDINGS = MAIN_BINDINGS  # declared in keys.py, which lists every remappable binding
 
-    def __init__(self, session: Session, settings: Settings, router: ProviderRouter) -> None:
+    def __init__(self, controller: SessionController) -> None:
         super().__init__()
-        self.session = session
-        self.settings = settings
-        self.router = router
+        self.controller = controller
+        self.session = controller.session
+        self.settings = controller.settings
         self.painted_pane: str | None = None
         """The pane whose border is highlighted (repainted when the focus leaves it)."""
-        self.promote_section: str | None = session.meta.promote_section
-        """The spec section notes go to (chosen with P); None = the context section."""
         self.last_chat_pane: Pane = "explore"
         """The chat pane that model keys act on when the Spec pane has focus."""
-        self.project_files = ProjectFiles(Path(session.meta.project_dir))
+        self.project_files = ProjectFiles(controller.project_root)
         """The project's file list, shared by the `@` completion of every input."""
-        self.warm_up = WarmUp(
-            self,
-            settings,
-            router,
-            on_change=lambda: self.status_bar.set_warming(self.warm_up.warming),
+        self.load_warnings = controller.load()
+        controller.warm_up.on_change = self._show_warming
+        controller.warm_up.notify = lambda text: self.notify(
+            text, title="Warm-up", severity="warning"
         )
-        """Loads the Implement model while the spec is edited."""
 
     def compose(self) -> ComposeResult:
-        yield Static(pane_layout.title_text(self), id="title-bar")
+        meta = self.session.meta
+        title = TitleBar(id="title-bar")
+        title.title, title.project = meta.title, meta.project_dir
+        yield title
         with Horizontal(id="panes"):
             yield self._chat_pane("explore", "Explore")
             yield SpecPane(
@@ -171,77 +77,59 @@ class MainScreen(Screen[None]):
                 id="spec",
             )
             yield self._chat_pane("implement", "Implement")
-        yield StatusBar(
-            self.router, poll_interval_s=self.settings.ollama.poll_interval_s, id="status-bar"
-        )
+        yield StatusBar(self.controller.monitor, id="status-bar")
         yield Footer()
 
     def _chat_pane(self, pane: Pane, label: str) -> ChatPane:
-        chat = ChatPane(
-            pane,
+        return ChatPane(
+            self.controller.conversation(pane),
             label=label,
-            transcript=self.session.transcript(pane),
-            model=pane_models.initial_model(self.settings, self.session, pane),
-            router=self.router,
-            checkpoint_interval_s=self.settings.checkpoint_interval_s,
             draft=self.session.meta.drafts.get(pane, ""),
-            project_root=Path(self.session.meta.project_dir),
             project_files=self.project_files,
             id=pane,
         )
-        if self.session.meta.tools_enabled is not None:
-            chat.tools_on = self.session.meta.tools_enabled
-        return chat
 
     def on_mount(self) -> None:
-        self.app.theme_changed_signal.subscribe(
-            self, lambda _theme: pane_layout.paint_active_pane(self)
-        )
+        self.app.theme_changed_signal.subscribe(self, lambda _theme: self.paint_active_pane())
         self.chat("explore").focus_input()
-        for pane in CHAT_PANES:
-            self.chat(pane).consent = partial(ask_cloud_consent, self, pane)
-            if pane not in self.session.meta.models:
-                model = self.chat(pane).model
-                self.session.set_model(pane, ModelChoice(model.provider, model.name))
-        status_updates.refresh_status(self)
+        self._problem(self.controller.remember_models())
+        self.refresh_status()
+        self.controller.monitor.subscribe(self._ollama_changed)
+        self.controller.monitor.start()
+
+    async def on_unmount(self) -> None:
+        self.controller.monitor.unsubscribe(self._ollama_changed)
+        self.controller.warm_up.cancel()
+        await self.controller.monitor.stop()
+
+    async def on_screen_resume(self) -> None:
+        self.spec.mark_promoted([chat.message_list for chat in self.chats()])
+        for warning in self.load_warnings:
+            self.notify(warning, title="Session", severity="warning", timeout=20)
+        self.load_warnings = []
+
+    def on_descendant_focus(self) -> None:
+        if self.focused_pane_id() != self.painted_pane:
+            self.paint_active_pane()
+
+    def _problem(self, problem: str | None) -> None:
+        if problem:
+            self.notify(problem, severity="warning")
+
+    # -- parts ------------------------------------------------------------------------------
 
     @property
     def status_bar(self) -> StatusBar:
         """The status line above the footer."""
         return self.query_one(StatusBar)
 
-    @on(TextArea.Changed, "#spec-editor")
-    def _spec_edited(self) -> None:
-        implement = self.chat("implement")
-        if not implement.is_streaming:
-            self.warm_up.spec_edited(implement.model, self.status_bar.ollama.loaded.keys())
-
-    @on(StatusBar.OllamaChanged)
-    def _ollama_changed(self, event: StatusBar.OllamaChanged) -> None:
-        status_updates.ollama_changed(self, event)
-
-    @on(ChatPane.ReplyFinished)
-    def _reply_finished(self) -> None:
-        status_updates.refresh_status(self)
-
-    @on(SpecPane.Saved)
-    def _spec_saved(self) -> None:
-        pane_layout.refresh_title(self)
-
-    async def on_screen_resume(self) -> None:
-        promote_flow.mark_promoted(self)
-        session_lifecycle.show_load_warnings(self)
-
-    def on_descendant_focus(self) -> None:
-        active = self.focused_pane_id()
-        if active != self.painted_pane:
-            pane_layout.paint_active_pane(self)
-
-    # -- parts -----------------------------------------------------------------------------
-
     def chat(self, pane: Pane) -> ChatPane:
         """The Explore or Implement pane."""
         return self.query_one(f"#{pane}", ChatPane)
+
+    def chats(self) -> list[ChatPane]:
+        """Both chat panes."""
+        return [self.chat(pane) for pane in CHAT_PANES]
 
     @property
     def spec(self) -> SpecPane:
@@ -259,13 +147,83 @@ class MainScreen(Screen[None]):
 
     def target_chat(self) -> ChatPane:
         """The chat pane that model actions apply to: the focused one, else the last one used."""
-        focused = self.focused_pane_id()
-        chat_pane = as_chat_pane(focused)
+        chat_pane = as_chat_pane(self.focused_pane_id())
         if chat_pane is not None:
             self.last_chat_pane = chat_pane
         return self.chat(self.last_chat_pane)
 
-    # -- actions ---------------------------------------------------------------------------
+    # -- what the panes and bars show -------------------------------------------------------
+
+    def paint_active_pane(self) -> None:
+        """Highlight the border of the pane that holds the focus (inline: see main.tcss)."""
+        variables = self.app.get_css_variables()
+        active = self.painted_pane = self.focused_pane_id()
+        for pane in self.query(".pane"):
+            is_active = pane.id == active
+            pane.styles.border = (
+                "round",
+                Color.parse(variables["border" if is_active else "border-blurred"]),
+            )
+            title = Color.parse(variables["foreground"])
+            if not is_active:
+                title = title.blend(Color.parse(variables["background"]), 0.4)
+            pane.styles.border_title_color = title
+            pane.styles.border_title_style = "bold" if is_active else "none"
+
+    def zoom(self, pane_id: str | None) -> None:
+        """Show only the pane `pane_id`, full width; None shows all three."""
+        self.set_class(pane_id is not None, "-zoomed")
+        for pane in self.query(".pane"):
+            pane.set_class(pane.id == pane_id, "-zoomed")
+        self.query_one(TitleBar).zoomed = pane_id is not None
+
+    def refresh_status(self) -> None:
+        """Show each pane's model, the last reply's figures and the cloud cost."""
+        bar = self.status_bar
+        bar.set_models({pane: self.chat(pane).model for pane in CHAT_PANES})
+        bar.set_usage(self.controller.last_reply(), self.controller.cloud_cost())
+
+    def _show_warming(self) -> None:
+        # A query: a warm-up cancelled on unmount ends after the bar is gone.
+        for bar in self.query(StatusBar):
+            bar.set_warming(self.controller.warm_up.warming)
+
+    def _ollama_changed(self, state: OllamaState, was_reachable: bool | None) -> None:
+        """When Ollama is back, say how many prompts marked not sent can be retried now."""
+        waiting = self.controller.waiting_prompts()
+        if was_reachable is False and state.reachable and waiting:
+            self.notify(
+                f"Ollama is reachable again: r on a message marked not sent retries it "
+                f"({waiting} waiting).",
+                title="Ollama is back",
+                timeout=10,
+            )
+
+    @on(TextArea.Changed, "#spec-editor")
+    def _spec_edited(self) -> None:
+        implement = self.controller.implement
+        if not implement.is_streaming:
+            self.controller.warm_up.spec_edited(implement.model)
+
+    @on(ChatPane.ReplyFinished)
+    def _reply_finished(self) -> None:
+        self.refresh_status()
+
+    @on(SpecPane.Saved)
+    def _spec_saved(self) -> None:
+        self.query_one(TitleBar).title = self.session.meta.title
+
+    @on(ChatPane.ConsentAsked)
+    def _consent_asked(self, event: ChatPane.ConsentAsked) -> None:
+        request: ConsentRequest = event.request
+        modal = CloudConsentModal(request.model, request.attempts, tokens=request.tokens)
+        # Withdrawn (the reply was stopped): the question goes away with it.
+        request.future.add_done_callback(
+            lambda future: modal.dismiss(None) if future.cancelled() and modal.is_attached else None
+        )
+        self.app.push_screen(modal, lambda answer: request.answer(answer or "no"))
+
+    # -- actions ----------------------------------------------------------------------------
 
     def action_focus_pane(self, pane: str) -> None:
         """Focus the input of a chat pane, or the spec editor."""
@@ -276,11 +234,15 @@ class MainScreen(Screen[None]):
         else:
             self.spec.focus_editor()
         if self.has_class("-zoomed"):
-            pane_layout.zoom(self, pane)
+            self.zoom(pane)
 
     def action_toggle_zoom(self) -> None:
         """Show only the focused pane, full width; again to show all three."""
-        pane_layout.toggle_zoom(self)
+        self.zoom(None if self.has_class("-zoomed") else self.focused_pane_id() or "explore")
+
+    async def follow(self, pane: Pane, reply: Reply) -> None:
+        """Show a reply the controller started in its pane."""
+        await self.chat(pane).follow(reply)
 
     async def action_send_spec(self) -> None:
         """Review the exact payload, then send the spec to the Implement pane's model."""
@@ -288,35 +250,127 @@ class MainScreen(Screen[None]):
 
     async def review_and_send(self, text: str, *, resent_from: int | None = None) -> None:
         """Show the send review for `text`; on confirm, snapshot it as a version and send it."""
-        await send_flow.review_and_send(self, text, resent_from=resent_from)
+        if self.controller.summarizes_attachments(text):
+            self.notify("Summarizing the large files the spec attaches, with the fast model…")
+        try:
+            plan = await self.controller.prepare_send(text, resent_from=resent_from)
+        except SendRefused as refused:
+            self.notify(str(refused), title="Not sent", severity="warning", timeout=15)
+            return
+        for problem in plan.problems:
+            self.notify(problem, title="Not attached", severity="warning")
 
-    async def spec_payload(self, text: str) -> tuple[Payload, list[dict[str, Any]]] | None:
-        """The payload for the Implement model: the spec and the files it names with `@path`."""
-        return await send_flow.spec_payload(self, text)
+        async def decided(send: bool | None) -> None:
+            if not send:
+                return
+            if text == self.spec.text:
+                self.spec.save()
+            try:
+                reply = self.controller.commit_send(plan)
+            except OSError as error:
+                self.notify(f"Could not save the spec version: {error}", severity="error")
+                return
+            except ConversationError as error:
+                self.notify(str(error), title="Not sent", severity="error", timeout=15)
+                return
+            await self.follow("implement", reply)
+            self.notify(f"Spec v{reply.prompt.spec_version} sent to {plan.model.name}")
+
+        await self.app.push_screen(
+            SendReviewModal(plan.payload, plan.estimate, plan.warnings), decided
+        )
 
     async def copy_payload(self) -> None:
         """Copy exactly what sending the spec now would give the Implement model."""
-        await send_flow.copy_payload(self)
+        try:
+            payload, _entries, _problems = await self.controller.spec_payload(self.spec.text)
+        except SendRefused as refused:
+            self.notify(str(refused), severity="warning")
+            return
+        copy_text(self.app, payload_text(payload), "the payload")
+
+    def use_model(self, chat: ChatPane, model: ModelRef) -> None:
+        """Switch a chat pane to `model` (remembered with the session)."""
+        self._problem(self.controller.set_model(chat.pane, model))
+        chat.model_changed()
+        self.refresh_status()
 
     def action_cycle_model(self) -> None:
         """Switch the chat pane to the next model of its tier list."""
-        pane_models.cycle_model(self)
-
-    async def action_git_summary(self) -> None:
-        """Summarize the last commits with the fast model, as an Explore message."""
-        await explore_chores.git_summary(self)
-
-    def action_toggle_tools(self) -> None:
-        """Switch the Explore pane's project tools on or off for this session."""
-        explore_chores.toggle_tools(self)
+        chat = self.target_chat()
+        model = self.controller.next_model(chat.pane)
+        self.use_model(chat, model)
+        self.notify(f"{chat.label}: {model.name} ({model.tier})")
 
     def action_pick_model(self) -> None:
         """Open the model picker for the chat pane (state, sizes, memory, pulls)."""
-        pane_models.pick_model(self)
+        chat = self.target_chat()
+
+        def picked(model: ModelRef | None) -> None:
+            self.controller.monitor.poll_soon()  # a pull may have installed a model
+            if model is not None:
+                self.use_model(chat, model)
+                self.notify(f"{chat.label}: {model.name}")
+
+        picker = ModelPickerModal(
+            self.settings,
+            self.controller.router,
+            pane_label=chat.label,
+            current=chat.model,
+            loaded=list(self.controller.monitor.state.loaded.values()),
+        )
+        self.app.push_screen(picker, picked)
+
+    async def action_git_summary(self) -> None:
+        """Summarize the last commits with the fast model, as an Explore message."""
+        try:
+            reply = await self.controller.git_summary()
+        except ToolError as error:
+            self.notify(str(error), title="No git history", severity="warning")
+            return
+        except ConversationError as error:
+            self.notify(str(error), severity="warning")
+            return
+        await self.follow("explore", reply)
+
+    async def action_critique(self) -> None:
+        """Ask the Explore model to review the spec; the critique arrives as an Explore reply."""
+        text = self.spec.text
+        try:
+            reply = self.controller.critique(text)
+        except (SendRefused, ConversationError) as error:
+            self.notify(str(error), severity="warning")
+            return
+        self.spec.save()
+        await self.follow("explore", reply)
+
+    def action_toggle_tools(self) -> None:
+        """Switch the Explore pane's project tools on or off for this session."""
+        on_now, problem = self.controller.toggle_tools()
+        self._problem(problem)
+        self.chat("explore").model_changed()
+        state = "on: the fast model can read the project" if on_now else "off"
+        self.notify(f"Explore tools {state}.")
 
     async def action_goto_source(self) -> None:
         """Jump from the promoted note under the spec cursor to its message, highlighted."""
-        await promote_flow.goto_source(self)
+        found = self.spec.source_under_cursor()
+        if found is None:
+            self.notify(
+                "Put the spec cursor on a promoted note (a quoted block) to jump to its message."
+            )
+            return
+        pane_name, message_id = found
+        pane = as_chat_pane(pane_name)
+        view = await self.chat(pane).reveal(message_id) if pane is not None else None
+        if view is None:
+            self.notify("That message is not in this session's transcripts.", severity="warning")
+            return
+        if self.has_class("-zoomed"):
+            self.zoom(view.pane)
+        view.focus()
+        view.scroll_visible(animate=False)
+        view.flash()
 
     def action_outline(self) -> None:
         """Show the spec's sections with how full each is; Enter moves the cursor there."""
@@ -328,18 +382,15 @@ class MainScreen(Screen[None]):
 
         self.app.push_screen(SectionPickerModal(self.spec.text, title="Spec outline"), chosen)
 
-    async def action_critique(self) -> None:
-        """Ask the Explore model to review the spec; the critique arrives as an Explore reply."""
-        await explore_chores.critique(self)
-
     def action_versions(self) -> None:
         """Show the diff between the spec and the last version sent; r re-sends a version."""
 
         async def chosen(version: int | None) -> None:
             if version is not None:
-                await self.review_and_send(self.session.versions.read(version), resent_from=version)
+                text = self.controller.versions.read(version)
+                await self.review_and_send(text, resent_from=version)
 
-        self.app.push_screen(VersionsModal(self.session.versions, self.spec.text), chosen)
+        self.app.push_screen(VersionsModal(self.controller.versions, self.spec.text), chosen)
 
     def action_save_spec(self) -> None:
         """Write the spec to disk now."""
@@ -347,27 +398,37 @@ class MainScreen(Screen[None]):
 
     def action_promote_focused(self) -> None:
         """Promote the focused message, or else the last reply in Explore."""
-        promote_flow.promote_focused(self)
+        focused = self.focused
+        if isinstance(focused, MessageView):
+            focused.action_promote()
+            return
+        replies = [v for v in self.chat("explore").views() if v.message.role == "assistant"]
+        if not replies:
+            self.notify(
+                "Nothing to promote yet: ask something in Explore first.", severity="warning"
+            )
+            return
+        replies[-1].action_promote()
 
     def action_stop_all(self) -> None:
         """Stop the replies arriving in both chat panes."""
-        for pane in CHAT_PANES:
-            self.chat(pane).action_cancel()
-
-    # -- events ----------------------------------------------------------------------------
-
-    @on(ChatPane.ModelChanged)
-    def _model_changed(self, event: ChatPane.ModelChanged) -> None:
-        self.session.set_model(event.pane.pane, ModelChoice(event.model.provider, event.model.name))
-        status_updates.refresh_status(self)
+        for chat in self.chats():
+            chat.action_cancel()
 
     @on(MessageView.PromoteRequested)
     def _promote(self, event: MessageView.PromoteRequested) -> None:
-        promote_flow.promote(self, event)
+        chat = self.chat(event.view.pane)  # type: ignore[arg-type]
+        self.spec.promote_from(event, chat.message_list, self.controller)
 
     async def save_all(self, reason: str = "Stopped when workbench closed") -> bool:
         """Save the spec and unsent input first, then stop replies (keeping their text).
 
         Returns False if the spec could not be saved.
         """
-        return await session_lifecycle.save_all(self, reason)
+        saved = self.spec.save() if self.spec.dirty else True
+        problem = self.controller.save_drafts({chat.pane: chat.input.text for chat in self.chats()})
+        if problem:
+            self.notify(problem, severity="error")
+            saved = False
+        await self.controller.stop_replies(reason)
+        return saved

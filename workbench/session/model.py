@@ -7,7 +7,15 @@ from typing import Any, Literal
 
 Pane = Literal["explore", "implement"]
 MessageRole = Literal["user", "assistant", "error", "tool"]
-MessageStatus = Literal["done", "streaming", "interrupted", "error", "failed", "retried"]
+MessageStatus = Literal[
+    "done", "streaming", "interrupted", "cut", "not_sent", "failed", "retried", "error"
+]
+"""How a message ended (see `Message.status`); "error" is only found in old transcripts."""
+
+RETRYABLE: tuple[MessageStatus, ...] = ("not_sent", "failed")
+"""Statuses of a prompt that `r` sends again."""
+LEFT_OUT: tuple[MessageStatus, ...] = ("not_sent", "failed", "retried")
+"""Statuses of a prompt whose turn is not sent to the model with later questions."""
 
 CHAT_PANES: tuple[Pane, ...] = ("explore", "implement")
 """The panes that hold a transcript, in screen order."""
@@ -30,9 +38,13 @@ class Message:
     model: str | None = None
     """For assistant messages: the model that answered."""
     status: MessageStatus = "done"
-    """`interrupted` when cancelled or cut, or recovered after a crash; for user turns, `failed`
-    when no reply came back (it can be retried, also after a restart) and `retried` once it has
-    been sent again as a new turn below."""
+    """For a reply: `done` (answered), `streaming` (only in checkpoints), `interrupted` (stopped,
+    or recovered after a crash: the partial text is kept), `cut` (stopped at the token limit: it
+    can be continued), `failed` (an error cut it short: the partial text is kept, the prompt can
+    be retried). For a prompt: `done` once sent, `not_sent` when no reply reached the user (no
+    model answered, or it was stopped first), `failed` when a model was asked but gave an error
+    or an empty reply (both retryable, also after a restart), `retried` once it has been sent
+    again as a new turn below."""
     created: str = ""
     """ISO 8601 UTC timestamp."""
     input_tokens: int | None = None
@@ -59,6 +71,9 @@ class Message:
     """For role `tool`: the call's arguments, as JSON."""
     fallback_from: str | None = None
     """For replies: the model that was asked but could not answer, when a fallback answered."""
+    stop_reason: str | None = None
+    """For replies: why the model stopped, as the server said (Ollama's `done_reason`: "stop",
+    "length"; Anthropic's `stop_reason`: "end_turn", "max_tokens", ...)."""
 
 
 @dataclass
@@ -92,3 +107,12 @@ class SessionMeta:
     cloud_fallback_allowed: bool = False
     """True once the user let local prompts fall back to Claude for the rest of this session."""
     version: int = 1
+
+
+def prompt_of(messages: list[Message], message: Message) -> Message | None:
+    """The prompt of the turn `message` belongs to (itself for a prompt), if any."""
+    index = next((i for i, m in enumerate(messages) if m is message), len(messages))
+    for candidate in reversed(messages[: index + 1]):
+        if candidate.role == "user":
+            return candidate
+    return None

@@ -11,23 +11,20 @@ import builtins
 import fcntl
 import json
 import os
-import stat
-import tempfile
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from workbench import paths
 from workbench.config import display_path
+from workbench.fileio import atomic_write as atomic_write  # re-exported for older importers
 from workbench.session.model import ModelChoice, Pane, SessionMeta
 from workbench.session.transcript import Transcript, new_id, now_iso
 from workbench.spec.sections import spec_title
-
-if TYPE_CHECKING:
-    from workbench.spec.versions import SpecVersions
+from workbench.spec.versions import SpecVersions
 
 META_VERSION = 1
 MARKDOWN_SUFFIXES = (".md", ".markdown", ".txt")
@@ -52,26 +49,6 @@ class SessionLockedError(SessionError):
 
 class SessionNotFoundError(SessionError):
     """No session matches what the user asked for."""
-
-
-def atomic_write(path: Path, data: bytes, *, new_mode: int = 0o644) -> None:
-    """Replace `path` with `data` in one step: readers see the old file or the new, never half."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        mode = stat.S_IMODE(path.stat().st_mode)  # keep an existing file's permissions
-    except FileNotFoundError:
-        mode = new_mode
-    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as file:
-            file.write(data)
-            file.flush()
-            os.fsync(file.fileno())
-        os.chmod(temp, mode)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
 
 
 def _meta_to_json(meta: SessionMeta) -> bytes:
@@ -149,8 +126,6 @@ class Session:
     @property
     def versions(self) -> SpecVersions:
         """The numbered snapshots of the spec taken at each send (`versions/v001.md`, ...)."""
-        from workbench.spec.versions import SpecVersions  # it imports this module
-
         return SpecVersions(self.folder)
 
     def transcript(self, pane: Pane) -> Transcript:

@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 from dataclasses import asdict, dataclass, fields
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, cast, get_args
 
+from workbench.session.ids import new_id, now_iso
 from workbench.session.model import Message, MessageRole, MessageStatus
+
+__all__ = ["RECOVERED_NOTE", "TRANSCRIPT_VERSION", "Transcript", "new_id", "now_iso"]
 
 TRANSCRIPT_VERSION = 1
 RECOVERED_NOTE = "recovered after an unexpected exit"
@@ -38,18 +39,6 @@ _OPTIONAL = {
     for f in fields(Message)
     if f.name not in _REQUIRED
 }
-
-
-def new_id() -> str:
-    """A unique id that sorts by creation time, e.g. `20261121T101502123-3f9a1c0d` (UTC, ms)."""
-    now = datetime.now(UTC)
-    # 32 random bits: ids made in the same millisecond (a burst of 2,000 in a test) never meet.
-    return f"{now:%Y%m%dT%H%M%S}{now.microsecond // 1000:03d}-{secrets.token_hex(4)}"
-
-
-def now_iso() -> str:
-    """The current time as an ISO 8601 UTC timestamp, to the second."""
-    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 class _BadLine(ValueError):

@@ -11,7 +11,7 @@ import difflib
 import re
 from pathlib import Path
 
-from workbench.session.store import atomic_write
+from workbench.fileio import atomic_write
 
 _NAME = re.compile(r"^v(\d+)\.md$")
 _NO_NEWLINE = "\\ No newline at end of file\n"

@@ -1,10 +1,10 @@
-"""A chat pane (Explore or Implement): the transcript, streaming replies, and the input."""
+"""A chat pane (Explore or Implement): renders its `Conversation` and takes what is typed.
+
+The conversation (core) owns the messages, the transcript and the replies; this widget mounts a
+view per message and renders a reply's events as they come.
+"""
 
 from __future__ import annotations
-
-import contextlib
-from pathlib import Path
-from typing import Any
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -13,22 +13,32 @@ from textual.containers import Vertical
 from textual.content import Content
 from textual.message import Message as TextualMessage
 from textual.widgets import TextArea
-from textual.worker import Worker, WorkerCancelled, WorkerFailed
+from textual.worker import Worker
 
-from workbench.config import ModelRef, models_for_pane
-from workbench.project.explore import ProjectAccess
-from workbench.providers.chain import Consent, ask_once
-from workbench.providers.router import ProviderRouter
+from workbench.chat.conversation import Conversation, ConversationError
+from workbench.chat.events import (
+    ConsentRequest,
+    Ended,
+    Inserted,
+    Notice,
+    Progress,
+    PromptChanged,
+    ReplyEvent,
+    Started,
+    Switched,
+    Text,
+    ToolStepped,
+    TurnStatus,
+)
+from workbench.chat.reply import Reply
+from workbench.config import ModelRef
 from workbench.session.model import Message, Pane
-from workbench.session.transcript import Transcript, new_id, now_iso
-from workbench.widgets import failed_prompts, pane_views
 from workbench.widgets.attachment_preview import AttachmentPreview
 from workbench.widgets.chat_input import ChatInput
 from workbench.widgets.file_completion import CompletionDriver, FileCompletion, ProjectFiles
 from workbench.widgets.message_list import EarlierMessages, MessageList
 from workbench.widgets.message_view import MessageView
-from workbench.widgets.reply_turn import stream_reply
-from workbench.widgets.turn_prep import typed_attachments
+from workbench.widgets.reply_renderer import ReplyRenderer
 
 
 class ChatPane(Vertical):
@@ -44,76 +54,49 @@ class ChatPane(Vertical):
         ),
     ]
 
-    class ModelChanged(TextualMessage):
-        """The pane's model was switched."""
-
-        def __init__(self, pane: ChatPane, model: ModelRef) -> None:
-            super().__init__()
-            self.pane = pane
-            self.model = model
-
     class ReplyFinished(TextualMessage):
-        """A reply ended (done, stopped or failed) and is saved."""
+        """A reply ended (answered, stopped or failed) and is saved."""
 
-        def __init__(self, pane: ChatPane, reply: Message) -> None:
+        def __init__(self, pane: ChatPane, outcome: Ended) -> None:
             super().__init__()
             self.pane = pane
-            self.reply = reply
+            self.outcome = outcome
+
+    class ConsentAsked(TextualMessage):
+        """The reply waits for the user to let the prompt leave the machine (or not)."""
+
+        def __init__(self, pane: ChatPane, request: ConsentRequest) -> None:
+            super().__init__()
+            self.pane = pane
+            self.request = request
 
     def __init__(
         self,
-        pane: Pane,
+        conversation: Conversation,
         *,
         label: str,
-        transcript: Transcript,
-        model: ModelRef,
-        router: ProviderRouter,
-        checkpoint_interval_s: float = 0.5,
         draft: str = "",
-        project_root: Path | None = None,
         project_files: ProjectFiles | None = None,
         id: str | None = None,
     ) -> None:
         super().__init__(id=id, classes="pane chat-pane")
-        self.pane: Pane = pane
+        self.conversation = conversation
+        self.pane: Pane = conversation.pane
         self.label = label
-        self.transcript = transcript
-        self.model = model
-        self.router = router
-        self.project_root = project_root
-        self.project_files = project_files or (
-            ProjectFiles(project_root) if project_root is not None else None
-        )
-        """Where the `@` completion gets the project's files (shared by the panes)."""
-        """The project the session is about: `@path` attachments and tools are confined to it."""
-        self.project_access: ProjectAccess | None = (
-            ProjectAccess(router, router.settings, project_root)
-            if project_root is not None and pane == "explore"
-            else None
-        )
-        """The Explore pane's read-only tools over the project."""
-        self.tools_on = router.settings.project.tools
-        """The session's tools switch (F8)."""
-        self.attachment_preview: AttachmentPreview | None = None
-        """The line under the input listing what its `@path`s will attach."""
-        self.consent: Consent | None = None
-        """Asks before a local model's prompt falls back to Claude; None never sends it."""
-        self.checkpoint_interval_s = checkpoint_interval_s
-        self.messages: list[Message] = []
-        """Everything in the transcript, in order (the views mirror it)."""
-        self.load_warnings: list[str] = []
         self.draft = draft
         """Text left in the input when the session was last closed."""
-        self.promoted_ids: set[str] = set()
-        """Ids of messages whose text is in the spec (set by the screen)."""
-        self.first_mounted = 0
-        """Index in `messages` of the oldest message with a view."""
-        self._stream_worker: Worker[None] | None = None
-        self._streaming = False
-        self._cancel_reason: str | None = None
+        self.project_files = project_files
+        """Where the `@` completion gets the project's files (shared by the panes)."""
+        self.attachment_preview: AttachmentPreview | None = None
+        """The line under the input listing what its `@path`s will attach."""
+        self._reply_view: MessageView | None = None
+        self._renderer: ReplyRenderer | None = None
+        self._rendering = False
+        """True from the start of a reply until its end is on screen."""
+        self._render_worker: Worker[None] | None = None
 
     def compose(self) -> ComposeResult:
-        yield MessageList(id=f"{self.pane}-messages")
+        yield MessageList(self.conversation, id=f"{self.pane}-messages")
         placeholder = (
             "Ask the fast model about the code…  (Enter sends, ctrl+j new line, @ attaches a file)"
             if self.pane == "explore"
@@ -123,14 +106,14 @@ class ChatPane(Vertical):
         yield completion
         chat_input = ChatInput(placeholder=placeholder, id=f"{self.pane}-input")
         chat_input.above = self._last_view
-        if self.project_root is not None:
-            assert self.project_files is not None
+        root = self.conversation.project_root
+        if root is not None and self.project_files is not None:
             chat_input.completer = CompletionDriver(chat_input, completion, self.project_files)
         yield chat_input
-        if self.project_root is not None:
-            over = int(self.router.settings.project.summarize_over_kb * 1024)
+        if root is not None:
+            over = int(self.conversation.settings.project.summarize_over_kb * 1024)
             self.attachment_preview = AttachmentPreview(
-                self.project_root, summarize_over_bytes=over, id=f"{self.pane}-attachments"
+                root, summarize_over_bytes=over, id=f"{self.pane}-attachments"
             )
             yield self.attachment_preview
 
@@ -140,22 +123,19 @@ class ChatPane(Vertical):
 
     async def on_mount(self) -> None:
         self.update_title()
-        messages, warnings = self.transcript.load()
-        self.messages = messages
-        self.load_warnings = warnings
-        await pane_views.mount_last_page(self)
+        await self.message_list.mount_last_page()
         if self.draft:
             self.input.text = self.draft
             self.input.move_cursor(self.input.document.end)
         # Show the end of the conversation once it is laid out, and keep following it.
         self.call_after_refresh(self.message_list.anchor)
         self._preload_sdk_soon()
-        if self.project_access is not None:
+        if self.conversation.project_access is not None:
             # Soon after mounting: the check imports the ollama client (in a thread), which
             # should be done before the first send.
             self.set_timer(0.1, self.check_tool_support)
 
-    # -- state ---------------------------------------------------------------------------
+    # -- state ------------------------------------------------------------------------------
 
     @property
     def input(self) -> ChatInput:
@@ -168,19 +148,19 @@ class ChatPane(Vertical):
         return self.query_one(MessageList)
 
     @property
+    def messages(self) -> list[Message]:
+        """The conversation's messages."""
+        return self.conversation.messages
+
+    @property
+    def model(self) -> ModelRef:
+        """The model that answers the next prompt."""
+        return self.conversation.model
+
+    @property
     def is_streaming(self) -> bool:
-        """True while a reply is arriving."""
-        return self._streaming
-
-    @property
-    def cancel_reason(self) -> str | None:
-        """Why the arriving reply is being stopped (Escape, a quit); None while it runs on."""
-        return self._cancel_reason
-
-    @property
-    def system_prompt(self) -> str:
-        """The system prompt sent with the pane's model (its tier's, else the pane's)."""
-        return self.router.settings.system_prompt_for(self.model, self.pane)
+        """True while a reply is arriving or still being rendered."""
+        return self.conversation.is_streaming or self._rendering
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # "Stop reply" is offered (and shown in the footer) only while a reply arrives.
@@ -190,13 +170,14 @@ class ChatPane(Vertical):
 
     def update_title(self) -> None:
         """Show the pane's label, model and tier in its border."""
-        badge = {"fast": "fast", "quality": "quality", "cloud": "cloud"}.get(self.model.tier, "")
-        title = f"{self.label} · {self.model.name} ({badge})"
-        if self.project_access is not None:
-            support = self.project_access.known_support(self.model)
-            if not self.tools_on:
+        model = self.model
+        badge = {"fast": "fast", "quality": "quality", "cloud": "cloud"}.get(model.tier, "")
+        title = f"{self.label} · {model.name} ({badge})"
+        access = self.conversation.project_access
+        if access is not None:
+            if not self.conversation.tools_on:
                 title += " · tools off"
-            elif support is False:
+            elif access.known_support(model) is False:
                 title += " · no tool support"
             else:
                 title += " · tools"
@@ -205,19 +186,18 @@ class ChatPane(Vertical):
         self.border_subtitle = "streaming… esc stops" if self.is_streaming else ""
         self.refresh_bindings()
 
-    def set_model(self, model: ModelRef) -> None:
-        """Switch the model that answers the next message."""
-        self.model = model
+    def model_changed(self) -> None:
+        """The conversation's model was switched: show it and get ready for it."""
         self.update_title()
-        self.post_message(self.ModelChanged(self, model))
         self._preload_sdk_soon()
         self.check_tool_support()
 
     @work(group="tool-support", exclusive=True, exit_on_error=False)
     async def check_tool_support(self) -> None:
         """Ask the server whether the model can call tools, and show it in the title."""
-        if self.project_access is not None and self.tools_on:
-            await self.project_access.supports_tools(self.model)
+        access = self.conversation.project_access
+        if access is not None and self.conversation.tools_on:
+            await access.supports_tools(self.model)
             self.update_title()
 
     def _preload_sdk_soon(self) -> None:
@@ -236,18 +216,21 @@ class ChatPane(Vertical):
         """Mount the previous page of messages above the ones shown."""
         if event is not None:
             event.stop()
-        await pane_views.show_earlier(self)
+        await self.message_list.show_earlier()
 
     async def reveal(self, message_id: str) -> MessageView | None:
         """The view of a message, showing earlier pages until it is mounted; None if unknown."""
-        return await pane_views.reveal(self, message_id)
+        return await self.message_list.reveal(message_id)
 
     def views(self) -> list[MessageView]:
         """The message widgets, in order."""
-        # The list's own children: a full query would walk every markdown block of every reply.
-        return list(self.message_list.query_children(MessageView))
+        return self.message_list.views()
 
-    # -- sending ---------------------------------------------------------------------------
+    def refresh_views(self, *messages: Message) -> None:
+        """Redraw the state line of these messages and of the notices about them (or of all)."""
+        self.message_list.refresh_views(*messages)
+
+    # -- sending ----------------------------------------------------------------------------
 
     @on(TextArea.Changed)
     def _input_changed(self, event: TextArea.Changed) -> None:
@@ -263,100 +246,110 @@ class ChatPane(Vertical):
         if await self.send(event.text):
             event.chat_input.clear()
 
-    async def send(
-        self,
-        text: str,
-        *,
-        kind: str | None = None,
-        spec_version: int | None = None,
-        note: str | None = None,
-        attachments: list[dict[str, Any]] | None = None,
-    ) -> bool:
-        """Add a user turn (saved first) and stream the reply; False if it could not be saved.
-
-        `attachments` are files loaded already (the spec's); otherwise the `@path` files of a
-        typed message are attached.
-        """
-        message = Message(
-            id=new_id(),
-            role="user",
-            content=text,
-            created=now_iso(),
-            kind=kind,
-            spec_version=spec_version,
-            note=note,
-            attachments=attachments or typed_attachments(self, text, kind),
-        )
-        if not self.persist(message):
-            return False  # the text stays in the input (or the spec): nothing is lost
-        await self.show_message(message)
-        self.message_list.anchor()
-        self.start_reply(message)
-        return True
-
-    def start_reply(self, prompt: Message) -> None:
-        """Stream the reply to a saved prompt, in the worker that Escape cancels."""
-        self._streaming = True
-        self._cancel_reason = None
-        self._stream_worker = self._stream_reply(prompt)
-        self.update_title()
-
-    async def ask_fast_model(self, instructions: str, text: str) -> str:
-        """A one-off answer from the fast tier (small-model chores); never leaves the machine."""
-        fast = models_for_pane(self.router.settings, "explore")
-        model = self.model if self.pane == "explore" else fast[0]
-        return await ask_once(self.router, model, instructions, text)
-
-    def persist(self, message: Message) -> bool:
-        """Append a finished message to the transcript; on a disk error say so and return False."""
+    async def send(self, text: str) -> bool:
+        """Save what was typed as a prompt and stream the reply; False if it was not saved."""
         try:
-            self.transcript.append(message)
-        except OSError as error:
-            self.notify(
-                f"Could not write {self.transcript.path}: {error.strerror or error}. "
-                "The message is not saved; free some space or fix the permissions.",
-                title="Not saved",
-                severity="error",
-                timeout=15,
-                markup=False,
-            )
-            return False
+            prompt = self.conversation.submit(text)
+        except ConversationError as error:
+            self._not_saved(error)
+            return False  # the text stays in the input: nothing is lost
+        await self.show_message(prompt)
+        self.render_reply(self.conversation.reply(prompt))
         return True
+
+    async def follow(self, reply: Reply) -> None:
+        """Show a prompt sent from elsewhere (the spec, a chore) and render its reply."""
+        if self.message_list.view_of(reply.prompt) is None:
+            await self.show_message(reply.prompt)
+        self.render_reply(reply)
+
+    def _not_saved(self, error: ConversationError) -> None:
+        self.notify(str(error), title="Not sent", severity="error", timeout=15)
 
     async def show_message(self, message: Message) -> MessageView:
-        """Record a message in memory and mount its view."""
-        self.messages.append(message)
-        view = pane_views.view_for(self, message)
+        """Mount the view of a message of the conversation (at the end), following it."""
+        view = self.message_list.view_for(message)
         await self.message_list.mount(view)
+        self.message_list.anchor()
         return view
+
+    def render_reply(self, reply: Reply) -> None:
+        """Render a reply's events as they come (in a worker, so the UI stays free)."""
+        self._rendering = True
+        self._render_worker = self._consume(reply)
+        self.update_title()
+
+    @work(exclusive=True, group="stream", exit_on_error=False)
+    async def _consume(self, reply: Reply) -> None:
+        async for event in reply:
+            await self._show(event)
+
+    async def _show(self, event: ReplyEvent) -> None:
+        """Render one event of the reply under way."""
+        if isinstance(event, Started):
+            self._reply_view = view = MessageView(event.reply, self.pane, streaming=True)
+            await self.message_list.mount(view)
+            self._renderer = ReplyRenderer(self, view.markdown)
+        elif isinstance(event, Text):
+            if self._renderer is not None:
+                await self._renderer.feed(event.text)
+        elif isinstance(event, Progress):
+            self.border_subtitle = event.text
+        elif isinstance(event, PromptChanged):
+            self.refresh_views(event.prompt)
+            self.update_title()
+        elif isinstance(event, ToolStepped):
+            view = self.message_list.view_for(event.message)
+            await self.message_list.mount(view, before=self._reply_view)
+            if self._reply_view is not None:
+                self._reply_view.add_class("-after-tools")
+        elif isinstance(event, Inserted):
+            await self._inserted(event)
+        elif isinstance(event, Switched):
+            if self._reply_view is not None:
+                self._reply_view.refresh_state()
+        elif isinstance(event, Notice):
+            self.notify(event.text, title=event.title, severity=event.severity, timeout=15)
+        elif isinstance(event, ConsentRequest):
+            self.post_message(self.ConsentAsked(self, event))
+        elif isinstance(event, Ended):
+            await self._ended(event)
+
+    async def _inserted(self, event: Inserted) -> None:
+        before = self.message_list.view_of(event.before)
+        await self.message_list.mount(self.message_list.view_for(event.message), before=before)
+        covered = set(event.covered)
+        for view in self.views():
+            if view.message.id in covered:
+                view.set_compressed(True)
+
+    async def _ended(self, outcome: Ended) -> None:
+        """Finish rendering, then show how the turn came out."""
+        view, renderer = self._reply_view, self._renderer
+        self._reply_view = self._renderer = None
+        if renderer is not None:
+            await renderer.close()
+        if view is not None:
+            if outcome.reply is not None:
+                view.refresh_state()
+            else:
+                await view.remove()
+        self.refresh_views(outcome.prompt)
+        if outcome.status is TurnStatus.NOT_SENT and outcome.error is None:
+            self.notify("Stopped before any reply arrived: r on your message sends it again.")
+        if outcome.notice is not None:
+            await self.show_message(outcome.notice)
+        self._rendering = False
+        self.update_title()
+        self.post_message(self.ReplyFinished(self, outcome))
 
     def action_cancel(self, reason: str = "Stopped by you") -> None:
         """Stop the reply that is arriving; what arrived so far is kept, marked interrupted."""
-        worker = self._stream_worker
-        if worker is not None and not worker.is_finished and self._cancel_reason is None:
-            self._cancel_reason = reason
-            worker.cancel()
+        self.conversation.cancel(reason)
 
     async def stop_streaming(self, reason: str = "Stopped when workbench closed") -> None:
-        """Cancel a running reply and wait until what arrived is saved (quit, session switch)."""
-        worker = self._stream_worker
-        if worker is not None and not worker.is_finished:
-            self.action_cancel(reason)
-            with contextlib.suppress(WorkerCancelled, WorkerFailed):
-                await worker.wait()
-
-    @work(exclusive=True, group="stream", exit_on_error=False)
-    async def _stream_reply(self, prompt: Message) -> None:
-        await stream_reply(self, prompt)
-
-    def reply_ended(self) -> None:
-        """Note that the reply stopped arriving (as it is saved, before anything is awaited)."""
-        self._streaming = False
-
-    @property
-    def tools_enabled(self) -> bool:
-        """True when this pane's model may read the project through tools."""
-        return self.project_access is not None and self.tools_on
+        """Stop a running reply and wait until what arrived is saved (quit, session switch)."""
+        await self.conversation.stop(reason)
 
     @on(MessageView.RetryRequested)
     async def _retry_requested(self, event: MessageView.RetryRequested) -> None:
@@ -367,30 +360,37 @@ class ChatPane(Vertical):
 
     async def retry(self, prompt: Message) -> bool:
         """Send a failed prompt again: in place when nothing came after it, else as a new turn."""
-        return await failed_prompts.retry(self, prompt)
-
-    def refresh_views(self, *messages: Message) -> None:
-        """Redraw the state line of these messages and of the notices about them (or of all)."""
-        wanted = {m.id for m in messages}
-        for view in self.views():
-            about = view.retry_of.id if view.retry_of is not None else None
-            if wanted and view.message.id not in wanted and about not in wanted:
-                continue
-            view.refresh_state()
+        if self.is_streaming:
+            self.notify("A reply is still arriving: Escape stops it.", severity="warning")
+            return False
+        try:
+            target = self.conversation.retry(prompt)
+        except ConversationError as error:
+            self._not_saved(error)
+            return False
+        self.refresh_views(prompt)
+        if target is not prompt:
+            await self.show_message(target)
+        self.message_list.anchor()
+        self.render_reply(self.conversation.reply(target))
+        return True
 
     @on(Worker.StateChanged)
     def _worker_finished(self, event: Worker.StateChanged) -> None:
-        # A safety net: a reply that ended without reaching keep_reply must not look alive.
-        if event.worker is self._stream_worker and event.worker.is_finished and self._streaming:
-            self._streaming = False
+        # A rendering that ended without `Ended` (cancelled with the pane) must not look alive.
+        if event.worker is self._render_worker and event.worker.is_finished:
+            self._rendering = False
+            if self._renderer is not None:
+                self._renderer.discard()
             self.update_title()
 
-    # -- navigation ------------------------------------------------------------------------
+    # -- navigation -------------------------------------------------------------------------
 
     @on(MessageView.Navigate)
     def _navigate(self, event: MessageView.Navigate) -> None:
         event.stop()
-        pane_views.navigate(self, event.view, event.step)
+        if not self.message_list.neighbour(event.view, event.step):
+            self.input.focus()
 
     def focus_input(self) -> None:
         """Put the cursor in the pane's input."""

@@ -11,12 +11,16 @@ import json
 from workbench.project.explore import describe_call
 from workbench.session.model import Message
 
-_STATUS_LABELS = {
+_PROMPT_LABELS = {
+    "not_sent": " · ✗ not sent (r retries)",
+    "failed": " · ✗ failed (r retries)",
+    "retried": " · sent again below",
+}
+_REPLY_LABELS = {
     "streaming": " · streaming…",
     "interrupted": " · interrupted",
-    "error": "",
-    "failed": " · ✗ not sent (r retries)",
-    "retried": " · sent again below",
+    "cut": " · cut at the token limit",
+    "failed": " · ✗ cut short by an error",
 }
 
 
@@ -41,11 +45,12 @@ def header_text(message: Message, pane: str) -> str:
         who = message.model or "assistant"
         if message.fallback_from:
             who += f" (fallback for {message.fallback_from})"
-    status = _STATUS_LABELS.get(message.status, "")
+    labels = _PROMPT_LABELS if message.role == "user" else _REPLY_LABELS
+    status = labels.get(message.status, "")
     tokens = ""
     if message.role == "assistant" and message.spec_version:
         who += f" · answers v{message.spec_version}"
-    if message.role == "assistant" and message.status == "done" and message.output_tokens:
+    if message.role == "assistant" and message.status in ("done", "cut") and message.output_tokens:
         tokens = f" · {message.output_tokens} tokens"
         if message.duration_s:
             tokens += f" in {message.duration_s:.1f}s"

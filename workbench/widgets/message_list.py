@@ -1,9 +1,10 @@
-"""The scrolling list of a chat pane, its "earlier messages" line, and what is sent from it."""
+"""The scrolling list of a chat pane's messages, paged: only the last page is mounted at first.
+
+Only the last `PAGE_SIZE` messages get a view when a session opens; older pages are mounted
+above them on demand (`MessageList.first_mounted` marks where the views start).
+"""
 
 from __future__ import annotations
-
-import json
-from typing import Any
 
 from textual.binding import Binding
 from textual.containers import VerticalScroll
@@ -11,69 +12,10 @@ from textual.content import Content
 from textual.message import Message as TextualMessage
 from textual.widgets import Static
 
-from workbench.project.attach import with_attachments
-from workbench.project.compress import covered_upto, summary_turn
-from workbench.providers.base import ChatMessage, ToolCall
-from workbench.session.model import Message, Pane
-
-
-def build_history(messages: list[Message], pane: Pane) -> list[ChatMessage]:
-    """The turns to send: answered user turns and replies; Implement starts at the last spec."""
-    if pane == "implement":
-        starts = [i for i, m in enumerate(messages) if m.kind == "spec"]
-        messages = messages[starts[-1] :] if starts else messages
-    history: list[ChatMessage] = []
-    start = covered_upto(messages)
-    if start:
-        # Older turns were compressed: their summary goes instead of them.
-        summary = [m for m in messages if m.kind == "summary" and m.covers][-1]
-        history.append(summary_turn(summary))
-        messages = [m for m in messages[start:] if m.kind != "summary"]
-    calls: list[Message] = []  # tool messages waiting to be sent as one assistant turn
-    for index, message in enumerate(messages):
-        if message.role == "tool":
-            calls.append(message)
-            continue
-        if calls:
-            history += _tool_turns(calls)
-            calls = []
-        if message.kind == "summary":
-            continue  # a summary not in use yet (its turns are still sent)
-        if message.role == "assistant" and message.content:
-            history.append(ChatMessage("assistant", message.content))
-        elif message.role == "user" and message.status not in ("failed", "retried"):
-            if _unanswered(messages, index):
-                continue  # failed before failed turns were marked: the user re-sent it
-            content = with_attachments(message.content, message.attachments)
-            history.append(ChatMessage("user", content))
-    if calls:
-        history += _tool_turns(calls)
-    return history
-
-
-def _tool_turns(calls: list[Message]) -> list[ChatMessage]:
-    """The assistant turn that asked for these tools, then each tool's result."""
-    asked = tuple(ToolCall(call.tool_name or "", _arguments(call.tool_args)) for call in calls)
-    results = [ChatMessage("tool", call.content, tool_name=call.tool_name) for call in calls]
-    return [ChatMessage("assistant", "", tool_calls=asked), *results]
-
-
-def _arguments(text: str | None) -> dict[str, Any]:
-    try:
-        value = json.loads(text or "{}")
-    except ValueError:
-        return {}
-    return value if isinstance(value, dict) else {}
-
-
-def _unanswered(messages: list[Message], index: int) -> bool:
-    """True when an error follows a user turn and no reply came after it (older transcripts)."""
-    rest = messages[index + 1 :]
-    if not rest or rest[0].role != "error":
-        return False
-    following = next((m for m in rest if m.role != "error"), None)
-    return following is None or following.role != "assistant"
-
+from workbench.chat.conversation import Conversation
+from workbench.project.compress import covered_upto
+from workbench.session.model import Message, prompt_of
+from workbench.widgets.message_view import MessageView
 
 PAGE_SIZE = 20
 """Messages mounted when a session opens, and per "show earlier" step: each one is a tree of
@@ -115,3 +57,102 @@ class MessageList(VerticalScroll, can_focus=False):
     DEFAULT_CSS = """
     MessageList { height: 1fr; padding: 0 0 0 0; scrollbar-size-vertical: 1; layout: stream; }
     """
+
+    def __init__(self, conversation: Conversation, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.conversation = conversation
+        self.promoted_ids: set[str] = set()
+        """Ids of messages whose text is in the spec (set by the screen)."""
+        self.first_mounted = 0
+        """Index in the conversation's messages of the oldest message with a view."""
+
+    @property
+    def messages(self) -> list[Message]:
+        """The conversation's messages (the views mirror them)."""
+        return self.conversation.messages
+
+    def view_for(self, message: Message) -> MessageView:
+        """A new view of `message`, styled by where it sits in the conversation."""
+        messages = self.messages
+        view = MessageView(
+            message,
+            self.conversation.pane,
+            promoted=message.id in self.promoted_ids,
+            retry_of=prompt_of(messages, message) if message.role == "error" else None,
+        )
+        index = next((i for i, m in enumerate(messages) if m is message), 0)
+        if message.role == "assistant" and index > 0 and messages[index - 1].role == "tool":
+            view.add_class("-after-tools")
+        if message.kind != "summary" and index < covered_upto(messages):
+            view.compressed, view.expanded = True, False
+        return view
+
+    def views(self) -> list[MessageView]:
+        """The message widgets, in order."""
+        # Own children only: a full query would walk every markdown block of every reply.
+        return list(self.query_children(MessageView))
+
+    def view_of(self, message: Message) -> MessageView | None:
+        """The view showing `message`, if it is mounted."""
+        return next((v for v in self.views() if v.message is message), None)
+
+    async def mount_last_page(self) -> None:
+        """Mount the views of the last page, under an "earlier" line if there are more."""
+        messages = self.messages
+        self.first_mounted = max(0, len(messages) - PAGE_SIZE)
+        if self.first_mounted:
+            earlier = EarlierMessages(id=f"{self.conversation.pane}-earlier")
+            earlier.set_count(self.first_mounted)
+            await self.mount(earlier)
+        await self.mount_all([self.view_for(m) for m in messages[self.first_mounted :]])
+
+    async def show_earlier(self) -> None:
+        """Mount the previous page of messages above the ones shown."""
+        if not self.first_mounted:
+            return
+        start = max(0, self.first_mounted - PAGE_SIZE)
+        page = [self.view_for(m) for m in self.messages[start : self.first_mounted]]
+        earlier = self.query_one(EarlierMessages)
+        await self.mount_all(page, after=earlier)
+        self.first_mounted = start
+        if start:
+            earlier.set_count(start)
+        else:
+            if earlier.has_focus:
+                page[0].focus()
+            await earlier.remove()
+
+    async def reveal(self, message_id: str) -> MessageView | None:
+        """The view of a message, showing earlier pages until it is mounted; None if unknown."""
+        if not any(m.id == message_id for m in self.messages):
+            return None
+        while True:
+            for view in self.views():
+                if view.message.id == message_id:
+                    return view
+            if not self.first_mounted:
+                return None
+            await self.show_earlier()
+
+    def neighbour(self, view: MessageView, step: int) -> bool:
+        """Focus the view `step` away from `view`; False when that is past the end (or 0)."""
+        views = self.views()
+        if step == 0 or view not in views:
+            return False
+        index = views.index(view) + step
+        if index >= len(views):
+            return False
+        if index >= 0:
+            views[index].focus()
+        elif self.first_mounted:
+            self.query_one(EarlierMessages).focus()
+        return True
+
+    def refresh_views(self, *messages: Message) -> None:
+        """Redraw the state line of these messages and of the notices about them (or of all)."""
+        wanted = {m.id for m in messages}
+        for view in self.views():
+            about = view.retry_of.id if view.retry_of is not None else None
+            if wanted and view.message.id not in wanted and about not in wanted:
+                continue
+            view.refresh_state()

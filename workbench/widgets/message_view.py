@@ -17,7 +17,7 @@ from textual.widgets.markdown import MarkdownBlock, MarkdownFence
 from workbench.clipboard import copy_text
 from workbench.markdown_source import code_blocks, source_lines
 from workbench.project.attach import describe_entry
-from workbench.session.model import Message
+from workbench.session.model import RETRYABLE, Message
 from workbench.widgets.message_headers import header_text, spec_summary, tool_header
 
 
@@ -146,6 +146,7 @@ class MessageView(Vertical, can_focus=True):
         *,
         promoted: bool = False,
         retry_of: Message | None = None,
+        streaming: bool = False,
     ) -> None:
         super().__init__(classes="-error" if message.role == "error" else "")
         self.message = message
@@ -160,6 +161,8 @@ class MessageView(Vertical, can_focus=True):
 
         self.promoted = promoted
         """True once this message has been promoted into the spec."""
+        self.streaming = streaming
+        """The body starts empty and is streamed into (the record may already be ahead)."""
         self.block_index: int | None = None
         """The code block picked with `b` (promote and copy take it instead of the message)."""
 
@@ -203,7 +206,7 @@ class MessageView(Vertical, can_focus=True):
             if self.message.attachments:
                 yield Static(Content(self._attachments_text()), classes="message-attachments")
         else:
-            yield Markdown(self.message.content, open_links=False)
+            yield Markdown("" if self.streaming else self.message.content, open_links=False)
         yield Static(Content(self.message.note or ""), classes="message-note")
 
     def on_mount(self) -> None:
@@ -219,8 +222,8 @@ class MessageView(Vertical, can_focus=True):
         message = self.message
         header = self.query_one(".message-header", Static)
         header.update(self._header())
-        header.set_class(message.status == "interrupted", "-interrupted")
-        header.set_class(message.status == "failed", "-failed")
+        header.set_class(message.status in ("interrupted", "cut"), "-interrupted")
+        header.set_class(message.status in ("failed", "not_sent"), "-failed")
         self.refresh_bindings()
         note = self.query_one(".message-note", Static)
         note.update(Content(message.note or ""))
@@ -282,9 +285,9 @@ class MessageView(Vertical, can_focus=True):
     @property
     def retry_target(self) -> Message | None:
         """The failed prompt `r` would send again, if any."""
-        if self.message.role == "user" and self.message.status == "failed":
+        if self.message.role == "user" and self.message.status in RETRYABLE:
             return self.message
-        if self.retry_of is not None and self.retry_of.status == "failed":
+        if self.retry_of is not None and self.retry_of.status in RETRYABLE:
             return self.retry_of
         return None
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Protocol
 
 from textual import on
 from textual.app import ComposeResult
@@ -13,15 +14,21 @@ from textual.timer import Timer
 from textual.widgets import TextArea
 from textual.widgets.text_area import Document, Selection
 
-from workbench.session.store import Session, atomic_write
-from workbench.session.transcript import new_id
-from workbench.spec.promote import promote
+from workbench.fileio import atomic_write
+from workbench.screens.section_picker import SectionPickerModal
+from workbench.screens.source_select import SourceSelectModal
+from workbench.session.ids import new_id
+from workbench.session.store import Session
+from workbench.spec.promote import promote, promoted_ids, source_at
+from workbench.spec.sections import Section, find_context_section, parse_sections
 from workbench.widgets.file_completion import (
     CompletingTextArea,
     CompletionDriver,
     FileCompletion,
     ProjectFiles,
 )
+from workbench.widgets.message_list import MessageList
+from workbench.widgets.message_view import MessageView
 
 
 def replace_changed_region(editor: TextArea, new_text: str) -> None:
@@ -46,6 +53,15 @@ def replace_changed_region(editor: TextArea, new_text: str) -> None:
     editor.replace(
         new_text[prefix : len(new_text) - suffix], start, end, maintain_selection_offset=True
     )
+
+
+class Promoting(Protocol):
+    """Where promoted notes go by default, and how a new choice is remembered (the controller)."""
+
+    @property
+    def promote_section(self) -> str | None: ...
+
+    def remember_section(self, title: str) -> str | None: ...
 
 
 DISK_CHECK_INTERVAL_S = 1.0
@@ -246,3 +262,85 @@ class SpecPane(Vertical):
         )
         replace_changed_region(self.editor, new_text)
         self.save()
+
+    # -- promoting chat messages into the spec ----------------------------------------------
+
+    def promote_from(
+        self, event: MessageView.PromoteRequested, messages: MessageList, controller: Promoting
+    ) -> None:
+        """Promote what the event asks for: the message, a block or a selection, maybe to a
+        section of the user's choice."""
+        view = event.view
+        message = view.message
+        if message.role == "error":
+            self.notify("Problem messages are not promoted.", severity="warning")
+            return
+        if message.kind == "spec":
+            self.notify("That is the spec as it was sent: it is already in the Spec pane.")
+            return
+        if message.status == "streaming":
+            self.notify(
+                "Wait for the reply to finish (or stop it with Escape).", severity="warning"
+            )
+            return
+
+        def into(text: str, what: str, section: str | None) -> None:
+            self._promote_view(view, messages, text, what, section)
+
+        if event.select:
+
+            def selected(text: str | None) -> None:
+                if text:
+                    into(text, "the selection", controller.promote_section)
+
+            self.app.push_screen(SourceSelectModal(message.content), selected)
+            return
+        text, what = view.selected_source()
+        if view.promoted and what == "the message":
+            self.notify("Already in the spec: pick a block (b) or select text to add a part.")
+            return
+        if not event.choose_section:
+            into(text, what, controller.promote_section)
+            return
+
+        def chosen(section: Section | None) -> None:
+            if section is not None:
+                problem = controller.remember_section(section.title)
+                if problem:
+                    self.notify(f"Could not remember the section: {problem}", severity="warning")
+                into(text, what, section.title)
+
+        default = controller.promote_section or self.context_title()
+        picker = SectionPickerModal(self.text, title=f"Promote {what} to…", default=default)
+        self.app.push_screen(picker, chosen)
+
+    def context_title(self) -> str | None:
+        """The title of the spec's context section (where notes go by default), if it has one."""
+        context = find_context_section(parse_sections(self.text))
+        return context.title if context else None
+
+    def _promote_view(
+        self, view: MessageView, messages: MessageList, text: str, what: str, section: str | None
+    ) -> None:
+        message = view.message
+        self.promote(
+            text, pane=view.pane, message_id=message.id, model=message.model, section=section
+        )
+        view.mark_promoted()
+        messages.promoted_ids.add(message.id)
+        titles = {s.title for s in parse_sections(self.text)}
+        where = section if section in titles else None
+        self.notify(f"Promoted {what} into “{where or self.context_title() or 'Context'}”")
+
+    def mark_promoted(self, lists: list[MessageList]) -> None:
+        """Mark the messages whose notes are in the spec now (the spec may have been edited)."""
+        ids = promoted_ids(self.text)
+        for message_list in lists:
+            message_list.promoted_ids = set(ids)
+            for view in message_list.views():
+                if view.message.id in ids and not view.promoted:
+                    view.mark_promoted()
+
+    def source_under_cursor(self) -> tuple[str, str] | None:
+        """(pane, message id) of the promoted note under the cursor, if it is on one."""
+        return source_at(self.editor.text, self.editor.cursor_location[0])

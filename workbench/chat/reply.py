@@ -1,0 +1,425 @@
+"""One reply on its way: a task that streams it down the fallback chain and saves how it ended.
+
+The task is the reply's own (not the UI's), so whatever cancels it and wherever (before the
+request, while waiting for consent, mid-stream, during a tool call), the turn ends in exactly one
+of the `TurnStatus` outcomes, saved before anything else can run, and `Ended` is delivered.
+Core module: never imports textual.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator
+from typing import Protocol
+
+from workbench.chat.consent import ConsentPolicy
+from workbench.chat.events import (
+    ConsentAnswer,
+    ConsentRequest,
+    Ended,
+    Notice,
+    ReplyEvent,
+    Started,
+    Switched,
+    Text,
+    ToolStepped,
+    TurnStatus,
+)
+from workbench.chat.history import answered_version
+from workbench.config import ModelRef, Settings
+from workbench.project.compress import context_budget
+from workbench.project.explore import ProjectAccess
+from workbench.providers import chain
+from workbench.providers.base import ChatMessage, ErrorKind, ProviderError, TextDelta, Usage
+from workbench.providers.fallback import fallback_chain
+from workbench.providers.router import ProviderRouter
+from workbench.providers.tool_loop import ToolStep
+from workbench.session.model import Message, Pane
+from workbench.session.transcript import Transcript, new_id, now_iso
+from workbench.textclean import StreamSanitizer, sanitize
+
+
+class ReplyHost(Protocol):
+    """What a reply needs of its conversation (`Conversation` is the one)."""
+
+    pane: Pane
+    model: ModelRef
+    messages: list[Message]
+    settings: Settings
+    router: ProviderRouter
+    transcript: Transcript
+    consent: ConsentPolicy
+    checkpoint_interval_s: float
+    project_access: ProjectAccess | None
+
+    @property
+    def tools_enabled(self) -> bool: ...
+
+    async def prepare(self, reply: Reply) -> list[ChatMessage]: ...
+
+    def request_tokens(self, prompt: Message) -> int: ...
+
+    def save(self, message: Message) -> str | None: ...
+
+    def reply_ended(self, reply: Reply) -> None: ...
+
+
+NOT_SENT_KINDS = frozenset(
+    {
+        ErrorKind.UNREACHABLE,
+        ErrorKind.MODEL_MISSING,
+        ErrorKind.OVERLOADED,
+        ErrorKind.RATE_LIMITED,
+        ErrorKind.AUTH,
+    }
+)
+"""Failures that mean no model ever saw the prompt."""
+CUT_REASONS = frozenset({"length", "max_tokens"})
+"""Stop reasons of a reply that ran into its token limit (Ollama, Anthropic)."""
+RETRY_HINT = (
+    "\n\nYour message is kept above: press r on it or here to send it again, "
+    "now or after a restart."
+)
+
+
+def _joined(*notes: str | None) -> str:
+    return " ".join(note for note in notes if note)
+
+
+class Reply:
+    """The reply to one prompt: iterate it for events; `Ended` comes last, always."""
+
+    def __init__(self, conversation: ReplyHost, prompt: Message) -> None:
+        self.conversation = conversation
+        self.prompt = prompt
+        self.asked = conversation.model
+        """The model the reply was asked of (a fallback may answer instead)."""
+        self.message = Message(
+            id=new_id(),
+            role="assistant",
+            content="",
+            model=self.asked.name,
+            status="streaming",
+            created=now_iso(),
+            spec_version=answered_version(conversation.messages),
+        )
+        """The reply's record, filled as it arrives; saved when it ends (if it has text)."""
+        self.usage: Usage | None = None
+        self.cancel_reason: str | None = None
+        self.outcome: Ended | None = None
+        """How it ended (set the moment it is saved)."""
+        self._queue: asyncio.Queue[ReplyEvent] = asyncio.Queue()
+        self._sanitizer = StreamSanitizer()
+        self._parts: list[str] = []
+        self._checkpointed = 0
+        self._checkpoint_failed = False
+        self._last_checkpoint = time.monotonic()
+        self._ticker: asyncio.Task[None] | None = None
+        self.emit(Started(prompt, self.message))
+        self._task = asyncio.get_running_loop().create_task(self._run())
+        # A task cancelled before it ever ran never enters `_run`: this still ends the turn.
+        self._task.add_done_callback(self._task_done)
+
+    # -- for the caller ---------------------------------------------------------------------
+
+    def __aiter__(self) -> AsyncIterator[ReplyEvent]:
+        return self._events()
+
+    async def _events(self) -> AsyncIterator[ReplyEvent]:
+        try:
+            while True:
+                event = await self._queue.get()
+                yield event
+                if isinstance(event, Ended):
+                    return
+        finally:
+            # The consumer went away (its task was cancelled): the reply stops with it.
+            if self.outcome is None:
+                self.cancel(self.cancel_reason or "Stopped")
+
+    @property
+    def text(self) -> str:
+        """The sanitized text received so far."""
+        return "".join(self._parts)
+
+    def cancel(self, reason: str = "Stopped by you") -> bool:
+        """Stop the reply; what arrived is kept. False when it had ended already."""
+        if self.outcome is not None:
+            return False
+        if self.cancel_reason is None:
+            self.cancel_reason = reason
+        self._task.cancel()
+        return True
+
+    async def wait(self) -> Ended:
+        """Wait until the reply has ended and is saved."""
+        if not self._task.done():
+            await asyncio.wait({self._task})
+        if self.outcome is None:  # the task was cancelled before it ran
+            self._end(None, cancelled=True)
+        assert self.outcome is not None
+        return self.outcome
+
+    # -- the task ---------------------------------------------------------------------------
+
+    def emit(self, event: ReplyEvent) -> None:
+        """Hand an event to the consumer (it is queued; the reply never waits for it)."""
+        self._queue.put_nowait(event)
+
+    async def _run(self) -> None:
+        conversation = self.conversation
+        settings = conversation.settings
+        self._ticker = asyncio.get_running_loop().create_task(self._tick())
+        try:
+            history = await conversation.prepare(self)
+
+            def system_for(ref: ModelRef) -> str:
+                return settings.system_prompt_for(ref, conversation.pane)
+
+            def without_tools(ref: ModelRef) -> None:
+                note = f"{ref.name} cannot call tools: it saw only attached files."
+                self.message.note = _joined(self.message.note, note)
+
+            access = conversation.project_access if conversation.tools_enabled else None
+            events = chain.stream_chain(
+                conversation.router,
+                fallback_chain(settings, self.asked),
+                history,
+                system_for=system_for,
+                options_for=settings.options_for,
+                consent=self._consent,
+                open_stream=access.opener(
+                    history, system_for=system_for, without_tools=without_tools
+                )
+                if access is not None
+                else None,
+            )
+            async for event in events:
+                if isinstance(event, TextDelta):
+                    self._text(event.text)
+                elif isinstance(event, ToolStep):
+                    self._tool_step(event)
+                elif isinstance(event, Usage):
+                    self.usage = event
+                elif isinstance(event, chain.Switched):
+                    self._switched(event)
+        except ProviderError as failure:
+            self._end(ProviderError(failure.kind, sanitize(failure.message)))
+        except asyncio.CancelledError:
+            self._end(None, cancelled=True)
+            raise
+        except Exception as failure:  # a bug or an unexpected client error: say it, keep text
+            self._end(ProviderError(ErrorKind.OTHER, sanitize(f"Unexpected error: {failure!r}")))
+        else:
+            self._end(None)
+
+    def _task_done(self, task: asyncio.Task[None]) -> None:
+        if self.outcome is None:
+            self._end(None, cancelled=True)
+
+    async def _tick(self) -> None:
+        # Text that arrived just before a pause is saved without waiting for the next delta.
+        interval = self.conversation.checkpoint_interval_s
+        while True:
+            await asyncio.sleep(interval)
+            self.checkpoint()
+
+    def _text(self, chunk: str) -> None:
+        text = self._sanitizer.feed(chunk)
+        if not text:
+            return
+        self._parts.append(text)
+        self.emit(Text(text))
+        if time.monotonic() - self._last_checkpoint >= self.conversation.checkpoint_interval_s:
+            self.checkpoint()
+
+    def checkpoint(self) -> None:
+        """Append the text since the last checkpoint to the transcript (survives kill -9)."""
+        self._last_checkpoint = time.monotonic()
+        new = self._parts[self._checkpointed :]
+        if not new or self._checkpoint_failed:
+            return
+        transcript = self.conversation.transcript
+        try:
+            transcript.append_chunk(self.message.id, "".join(new), model=self.message.model)
+        except OSError as error:
+            self._checkpoint_failed = True
+            self.emit(
+                Notice(
+                    f"Could not checkpoint the reply to {transcript.path}: "
+                    f"{error.strerror or error}. It is still on screen.",
+                    severity="error",
+                )
+            )
+            return
+        self._checkpointed = len(self._parts)
+
+    def _tool_step(self, step: ToolStep) -> None:
+        message = Message(
+            id=new_id(),
+            role="tool",
+            content=sanitize(step.result),
+            status="done" if step.ok else "error",
+            created=now_iso(),
+            tool_name=sanitize(step.call.name),
+            tool_args=sanitize(json.dumps(step.call.arguments, ensure_ascii=False)),
+        )
+        self.conversation.messages.append(message)
+        self.save(message)
+        self.emit(ToolStepped(message))
+
+    def _switched(self, event: chain.Switched) -> None:
+        self.message.model, self.message.fallback_from = event.model.name, self.asked.name
+        self.message.note = f"Fallback: {event.summary}."
+        self.emit(Switched(event.model, event.attempts, self.message.note))
+
+    async def _consent(self, model: ModelRef, attempts: tuple[chain.Attempt, ...]) -> bool:
+        policy = self.conversation.consent
+        if policy.allowed:
+            return True
+        if not policy.can_ask:
+            return False
+        future: asyncio.Future[ConsentAnswer] = asyncio.get_running_loop().create_future()
+        tokens = self.conversation.request_tokens(self.prompt)
+        self.emit(ConsentRequest(model, attempts, tokens, future))
+        try:
+            answer = await future
+        finally:
+            if not future.done():
+                future.cancel()  # withdrawn: the UI closes its question
+        if answer == "session":
+            problem = policy.allow_for_session()
+            if problem:
+                self.emit(Notice(problem))
+        return answer != "no"
+
+    def save(self, message: Message) -> bool:
+        """Write a message of this turn; a failure becomes a `Notice` (the turn goes on)."""
+        problem = self.conversation.save(message)
+        if problem is not None:
+            self.emit(Notice(problem, title="Not saved", severity="error"))
+        return problem is None
+
+    # -- the end ----------------------------------------------------------------------------
+
+    def _end(self, error: ProviderError | None, *, cancelled: bool = False) -> None:
+        """Decide how the turn came out and save it. Synchronous: nothing can interrupt it."""
+        if self.outcome is not None:
+            return
+        if self._ticker is not None:
+            self._ticker.cancel()
+        tail = self._sanitizer.flush()
+        if tail:
+            self._parts.append(tail)
+            self.emit(Text(tail))
+        reply, prompt = self.message, self.prompt
+        reply.content = self.text
+        if self.usage is not None:
+            if self.usage.model:
+                reply.model = sanitize(self.usage.model)
+            reply.input_tokens = self.usage.input_tokens
+            reply.output_tokens = self.usage.output_tokens
+            reply.duration_s = round(self.usage.duration_s, 2)
+            reply.stop_reason = self.usage.stop_reason
+        status, error = self._status(error, cancelled)
+        conversation = self.conversation
+        if reply.content:
+            conversation.messages.append(reply)
+            if not self.save(reply):
+                reply.note = _joined(reply.note, "Not saved to disk (see the error).")
+        if prompt.status != "done":
+            self.save(prompt)  # the same id again: the newer line wins when it is read
+        notice = None
+        if error is not None:
+            hint = RETRY_HINT if status.retryable and not reply.content else ""
+            notice = Message(
+                id=new_id(),
+                role="error",
+                content=error.message + hint,
+                created=now_iso(),
+                error_kind=error.kind.value,
+            )
+            conversation.messages.append(notice)
+            self.save(notice)
+        self.outcome = Ended(
+            status,
+            prompt,
+            reply if reply.content else None,
+            error=error,
+            notice=notice,
+            usage=self.usage,
+            stop_reason=reply.stop_reason,
+        )
+        conversation.reply_ended(self)
+        self.emit(self.outcome)
+
+    def _status(
+        self, error: ProviderError | None, cancelled: bool
+    ) -> tuple[TurnStatus, ProviderError | None]:
+        """Set the reply's and the prompt's statuses and notes; the turn's status and error."""
+        reply, prompt = self.message, self.prompt
+        if cancelled:
+            reason = self.cancel_reason or "Stopped"
+            if reply.content:
+                reply.status = "interrupted"
+                reply.note = _joined(reply.note, f"{reason}: the part that arrived is kept.")
+                return TurnStatus.INTERRUPTED, None
+            prompt.status, prompt.note = "not_sent", "Stopped before any reply arrived."
+            return TurnStatus.NOT_SENT, None
+        if error is not None:
+            if reply.content:
+                reply.status = "failed"
+                reply.note = _joined(
+                    reply.note, "Cut short by an error: the part that arrived is kept."
+                )
+                prompt.status, prompt.note = "failed", None
+                return TurnStatus.FAILED, error
+            status = TurnStatus.NOT_SENT if error.kind in NOT_SENT_KINDS else TurnStatus.FAILED
+            prompt.status, prompt.note = (
+                ("not_sent" if status is TurnStatus.NOT_SENT else "failed"),
+                None,
+            )
+            return status, error
+        if not reply.content:
+            empty = ProviderError(ErrorKind.EMPTY_REPLY, self._empty_reason())
+            prompt.status, prompt.note = "failed", "The model sent an empty reply."
+            return TurnStatus.FAILED, empty
+        if reply.stop_reason in CUT_REASONS:
+            reply.status = "cut"
+            limit = self.conversation.settings.options_for(self.asked).max_tokens
+            at = f" ({limit:,} tokens)" if limit else ""
+            reply.note = _joined(
+                reply.note,
+                f"Cut at the token limit{at}: ask it to continue, or raise max_tokens for "
+                "the tier or the model in the config.",
+            )
+            return TurnStatus.CUT, None
+        reply.status = "done"
+        return TurnStatus.ANSWERED, None
+
+    def _empty_reason(self) -> str:
+        """Why a reply may have come back empty, and what to do."""
+        name = self.message.model or self.asked.name
+        text = f"{name} sent an empty reply (no text"
+        if self.message.output_tokens is not None:
+            text += f", {self.message.output_tokens} tokens out"
+        text += ")."
+        conversation = self.conversation
+        budget = context_budget(conversation.settings, self.asked)
+        tokens = conversation.request_tokens(self.prompt)
+        if self.message.stop_reason in CUT_REASONS:
+            text += " It stopped at its token limit before writing anything: raise max_tokens."
+        elif self.asked.provider == "ollama" and tokens > budget:
+            text += (
+                f" The request is about {tokens:,} tokens, more than the {budget:,} the model "
+                "reads (num_ctx): the context was full. Attach less, or raise num_ctx for the "
+                "tier or the model in the config."
+            )
+        else:
+            text += (
+                " The server may have failed without saying so (some servers report errors "
+                "inside the reply stream), or the model had nothing to say."
+            )
+        return text
