@@ -153,7 +153,7 @@ def make_long_session(data_dir: str, project: str, count: int) -> str:
     os.environ["WORKBENCH_DATA_DIR"] = data_dir
     from pathlib import Path
 
-    from workbench.session.model import Message
+    from workbench.session.model import AssistantMessage, UserMessage
     from workbench.session.store import SessionStore
     from workbench.session.transcript import new_id
     from workbench.spec.template import new_spec
@@ -162,16 +162,18 @@ def make_long_session(data_dir: str, project: str, count: int) -> str:
     session = store.create(Path(project), new_spec("Long transcript"))
     for index in range(count):
         role, content = make_transcript_message(index, index == count - 1)
+        created = "2026-11-21T10:00:00+00:00"
         session.explore.append(
-            Message(
+            AssistantMessage(
                 id=new_id(),
-                role="assistant" if role == "assistant" else "user",
                 content=content,
-                model=MODEL if role == "assistant" else None,
-                created="2026-11-21T10:00:00+00:00",
-                output_tokens=len(content) // 4 if role == "assistant" else None,
-                duration_s=1.5 if role == "assistant" else None,
+                model=MODEL,
+                created=created,
+                output_tokens=len(content) // 4,
+                duration_s=1.5,
             )
+            if role == "assistant"
+            else UserMessage(id=new_id(), content=content, created=created)
         )
     session.close()
     return session.meta.id

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from workbench.chat.consent import ConsentPolicy
 from workbench.chat.conversation import Conversation
@@ -31,7 +30,14 @@ from workbench.project.git import git_history
 from workbench.providers.base import ProviderError
 from workbench.providers.fallback import expected_answerer
 from workbench.providers.router import ProviderRouter
-from workbench.session.model import CHAT_PANES, Message, ModelChoice, Pane
+from workbench.session.model import (
+    CHAT_PANES,
+    AssistantMessage,
+    AttachedFile,
+    Message,
+    ModelChoice,
+    Pane,
+)
 from workbench.session.store import Session
 from workbench.spec.critique import critique_request
 from workbench.spec.estimate import SendEstimate
@@ -65,7 +71,7 @@ class SendPlan:
     text: str
     """The spec text to send (and to save as the new version)."""
     payload: Payload
-    entries: list[dict[str, Any]]
+    entries: list[AttachedFile]
     """The files the spec attaches with `@path`, loaded (or why not)."""
     estimate: SendEstimate
     warnings: list[ReadinessWarning]
@@ -222,7 +228,7 @@ class SessionController:
         """The messages of both conversations."""
         return [m for c in self.conversations.values() for m in c.messages]
 
-    def last_reply(self) -> Message | None:
+    def last_reply(self) -> AssistantMessage | None:
         """The newest finished reply of either pane."""
         replies = [
             m for m in self.all_messages() if m.role == "assistant" and m.status != "streaming"
@@ -246,12 +252,12 @@ class SessionController:
         """
         count = self.settings.project.git_log_commits
         log = await asyncio.to_thread(git_history, self.project_root, count)
-        entry = {
-            "path": f"git log -n {count}",
-            "size_bytes": len(log.encode()),
-            "tokens": estimate_tokens(log),
-            "text": log,
-        }
+        entry = AttachedFile(
+            path=f"git log -n {count}",
+            size_bytes=len(log.encode()),
+            tokens=estimate_tokens(log),
+            text=log,
+        )
         request = (
             f"Summarize the last {count} commits of this project (the git log is attached): "
             "what changed and why, which parts of the code are active, and anything a task "
@@ -270,7 +276,7 @@ class SessionController:
 
     # -- sending the spec -------------------------------------------------------------------
 
-    async def spec_payload(self, text: str) -> tuple[Payload, list[dict[str, Any]], list[str]]:
+    async def spec_payload(self, text: str) -> tuple[Payload, list[AttachedFile], list[str]]:
         """The payload for the Implement model: the spec and the files it names with `@path`.
 
         Large files are summarized by the fast model first (SendRefused when that fails).
@@ -288,7 +294,7 @@ class SessionController:
                 raise SendRefused(
                     f"Could not summarize an attached file: {error.message}"
                 ) from error
-            problems = [describe_entry(entry) for entry in entries if "error" in entry]
+            problems = [describe_entry(entry) for entry in entries if entry.error is not None]
         attached = [
             (att.path, attachment_text(att))
             for att in (as_attachment(entry) for entry in entries)
@@ -364,6 +370,7 @@ class SessionController:
         Raises OSError when the version cannot be saved, ConversationError when the prompt
         cannot be (nothing is sent then).
         """
+        self.warm_up.cancel()  # Ollama serves one request per model: the send goes first
         version = self.versions.save(plan.text)
         note = f"re-send of v{plan.resent_from}" if plan.resent_from else None
         return self.implement.send(

@@ -11,12 +11,13 @@ import re
 
 from markdown_it import MarkdownIt
 
-from workbench.session.model import Message
+from workbench.project.explore import tool_call_text
+from workbench.session.model import Message, is_spec
 from workbench.session.store import Session
 from workbench.spec.sections import split_lines
 from workbench.spec.versions import VersionNotFoundError
 
-_ROLE_NAMES = {"user": "You", "assistant": "Assistant", "error": "Error"}
+_ROLE_NAMES = {"user": "You", "assistant": "Assistant", "error": "Error", "tool": "Tool"}
 _HEADING_MARKS = re.compile(r"^( {0,3})(#{1,6})(?=\s|$)")
 
 
@@ -52,31 +53,35 @@ def _message_heading(message: Message) -> str:
     """`### qwen2.5-coder:7b · 2026-11-21 10:15 UTC · 48 tokens · 1.2 s · interrupted`."""
     who = message.model if message.role == "assistant" and message.model else None
     parts = [who or _ROLE_NAMES[message.role]]
-    if message.kind == "spec":
+    if is_spec(message):
         parts[0] = "You sent the spec"
         if message.spec_version is not None:
             parts[0] += f" (version {message.spec_version})"
     if message.created:
         parts.append(_when(message.created))
-    if message.output_tokens:
+    if message.role == "assistant" and message.output_tokens:
         parts.append(f"{message.output_tokens} tokens")
-    if message.duration_s:
+    if message.role == "assistant" and message.duration_s:
         parts.append(f"{message.duration_s:.1f} s")
     if message.status != "done":
         parts.append(message.status)
-    if message.error_kind:
+    if message.role == "error" and message.error_kind:
         parts.append(message.error_kind)
+    if message.role == "tool":
+        parts[0] = f"Tool {tool_call_text(message)}"
     return "### " + " · ".join(parts)
 
 
 def _message(message: Message, sent_versions: dict[int, str]) -> list[str]:
     block = [_message_heading(message), ""]
-    if message.kind == "spec" and sent_versions.get(message.spec_version or 0) == message.content:
+    if is_spec(message) and sent_versions.get(message.spec_version or 0) == message.content:
         block.append(f"The spec as version {message.spec_version}, shown under Versions sent.")
     elif message.role == "user":
         block.append(_fenced(message.content))  # what the user typed, exactly
     elif message.role == "error":
         block += [f"> {line}" if line else ">" for line in split_lines(message.content)]
+    elif message.role == "tool":
+        block.append(_fenced(message.content))  # what the tool returned: data, not markdown
     else:
         block.append(_demote_headings(message.content, 3).strip("\n") or "*(no text)*")
     if message.note:
@@ -105,7 +110,7 @@ def _versions(session: Session, implement: list[Message]) -> tuple[list[str], di
             texts[number] = session.versions.read(number)
         except VersionNotFoundError:  # removed while exporting
             continue
-        sends = [m for m in implement if m.kind == "spec" and m.spec_version == number]
+        sends = [m for m in implement if is_spec(m) and m.spec_version == number]
         replies = [m for m in implement if m.role == "assistant" and m.spec_version == number]
         models = list(dict.fromkeys(m.model for m in replies if m.model))
         line = f"### Version {number}"

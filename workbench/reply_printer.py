@@ -27,6 +27,7 @@ from workbench.chat.events import (
     ToolStepped,
 )
 from workbench.project.attach import describe_entry
+from workbench.session.transcript import attached_record
 from workbench.textclean import sanitize
 
 
@@ -72,8 +73,9 @@ def event_record(event: ReplyEvent) -> dict[str, Any]:
         case Progress(text=text):
             return {"type": "progress", "text": text}
         case PromptChanged(prompt=prompt):
+            shown = ("path", "tokens", "summary", "error")
             attached = [
-                {key: entry[key] for key in ("path", "tokens", "summary", "error") if key in entry}
+                {key: value for key, value in attached_record(entry).items() if key in shown}
                 for entry in prompt.attachments or []
             ]
             return {"type": "attachments", "attachments": attached}

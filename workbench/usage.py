@@ -8,11 +8,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from workbench.config import ModelSettings
-from workbench.session.model import Message
+from workbench.session.model import AssistantMessage, Message
 from workbench.spec.payload import estimate_cost
 
 
-def reply_speed(message: Message) -> float | None:
+def reply_speed(message: AssistantMessage) -> float | None:
     """Output tokens per second of a reply (wall time, loading included); None if unknown."""
     if message.output_tokens and message.duration_s and message.duration_s > 0:
         return message.output_tokens / message.duration_s
@@ -32,7 +32,7 @@ def session_cost(messages: Iterable[Message], prices: Mapping[str, ModelSettings
     return total
 
 
-def describe_reply(message: Message) -> str:
+def describe_reply(message: AssistantMessage) -> str:
     """ "1,204 in · 512 out · 38.2 tok/s" for a reply, leaving out what is not known."""
     parts = []
     if message.input_tokens is not None:

@@ -73,8 +73,8 @@ async def test_attached_file_goes_with_the_question(ollama: FakeOllama, tmp_path
         assert "def refresh" in sent  # the file's text is in the turn
         assert "PNG" not in sent  # the binary file is not
         entries = explore.messages[0].attachments
-        assert entries[0]["path"] == "src/auth/session.py" and entries[0]["tokens"] > 0
-        assert "binary" in entries[1]["error"]
+        assert entries[0].path == "src/auth/session.py" and entries[0].tokens > 0
+        assert "binary" in entries[1].error
         shown = str(explore.views()[0].query_one(".message-attachments").render())
         assert "📎 src/auth/session.py" in shown and "✗ @assets/logo.png" in shown
         # A later question still carries the file, read back from the transcript.
@@ -105,7 +105,7 @@ async def test_a_large_file_is_summarized_by_the_fast_model_first(
         assert "A big generated module of constants." in sent
         assert len(sent) < 20_000  # the raw 200 KB never went
         entry = explore.messages[0].attachments[0]
-        assert entry["summary"] is True
+        assert entry.summary is True
 
 
 async def test_at_in_the_spec_completes_a_file_the_payload_will_carry(

@@ -21,7 +21,7 @@ from workbench.app import WorkbenchApp
 from workbench.config import load_settings
 from workbench.screens.main import MainScreen
 from workbench.screens.send_review import SendReviewModal
-from workbench.session.model import Message, ModelChoice
+from workbench.session.model import AssistantMessage, ModelChoice, UserMessage
 from workbench.session.store import SessionStore
 from workbench.spec.template import new_spec
 from workbench.widgets.message_view import MessageView
@@ -203,10 +203,10 @@ async def test_claude_failures_are_explained(
 async def test_corrupt_transcript_line_is_skipped_with_a_warning(ollama: FakeOllama) -> None:
     store = SessionStore()
     session = store.create(Path("/tmp/demo-project"), new_spec())
-    session.explore.append(Message(id="a1", role="user", content="kept question"))
+    session.explore.append(UserMessage(id="a1", content="kept question"))
     with session.explore.path.open("a") as handle:
         handle.write("{not json\n")
-    session.explore.append(Message(id="a2", role="assistant", content="kept answer", model="m"))
+    session.explore.append(AssistantMessage(id="a2", content="kept answer", model="m"))
     app = make_test_app(make_settings(ollama.url), session=session)
     async with app.run_test(size=(160, 48)) as pilot:
         screen = main_screen(app)

@@ -166,7 +166,7 @@ async def test_promote_from_implement_and_jump_back_to_the_source(ollama: FakeOl
 
 
 async def test_jump_reaches_a_message_on_an_earlier_page(ollama: FakeOllama) -> None:
-    from workbench.session.model import Message
+    from workbench.session.model import AssistantMessage, UserMessage
     from workbench.session.store import SessionStore
     from workbench.spec.promote import promote
 
@@ -175,9 +175,9 @@ async def test_jump_reaches_a_message_on_an_earlier_page(ollama: FakeOllama) -> 
     from pathlib import Path
 
     session = store.create(Path("/tmp/demo-project"), spec)
-    session.explore.append(Message(id="old-0", role="assistant", content="old fact", model="m"))
+    session.explore.append(AssistantMessage(id="old-0", content="old fact", model="m"))
     for n in range(30):
-        session.explore.append(Message(id=f"q{n}", role="user", content=f"question {n}"))
+        session.explore.append(UserMessage(id=f"q{n}", content=f"question {n}"))
     app = make_test_app(make_settings(ollama.url), session=session)
     async with app.run_test(size=(160, 48)) as pilot:
         screen = main_screen(app)

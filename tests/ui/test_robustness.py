@@ -6,7 +6,7 @@ from pathlib import Path
 
 from tests.fakes.ollama_server import FakeOllama
 from tests.ui.harness import main_screen, make_settings, make_test_app, screen_text, wait_until
-from workbench.session.model import Message
+from workbench.session.model import AssistantMessage, UserMessage
 from workbench.session.store import SessionStore
 from workbench.spec.template import new_spec
 from workbench.widgets.message_list import EarlierMessages
@@ -133,9 +133,9 @@ async def test_a_reopened_session_shows_its_last_message(ollama: FakeOllama) -> 
     store = SessionStore()
     session = store.create(Path("/tmp/demo-project"), new_spec())
     for n in range(30):
-        session.explore.append(Message(id=f"u{n}", role="user", content=f"question {n}"))
+        session.explore.append(UserMessage(id=f"u{n}", content=f"question {n}"))
         session.explore.append(
-            Message(id=f"a{n}", role="assistant", content=f"answer {n}\n\n" * 3, model="m")
+            AssistantMessage(id=f"a{n}", content=f"answer {n}\n\n" * 3, model="m")
         )
     app = make_test_app(make_settings(ollama.url), session=session)
     async with app.run_test(size=(160, 48)) as pilot:
@@ -151,9 +151,8 @@ async def test_a_long_session_opens_on_its_last_page_and_shows_earlier_ones_on_d
     store = SessionStore()
     session = store.create(Path("/tmp/demo-project"), new_spec())
     for n in range(25):  # questions and their answers, alternating
-        role = "user" if n % 2 == 0 else "assistant"
-        word = "question" if role == "user" else "answer"
-        session.explore.append(Message(id=f"m{n:02}", role=role, content=f"{word} {n}"))
+        kind, word = (UserMessage, "question") if n % 2 == 0 else (AssistantMessage, "answer")
+        session.explore.append(kind(id=f"m{n:02}", content=f"{word} {n}"))
     app = make_test_app(make_settings(ollama.url), session=session)
     async with app.run_test(size=(160, 48)) as pilot:
         pane = main_screen(app).chat("explore")

@@ -166,3 +166,23 @@ async def test_files_the_spec_attaches_are_in_the_payload_and_the_review(
         # What the review showed is exactly what went.
         assert sent == review.payload.messages()[1][0].content
         assert sent.startswith(spec) and "def refresh" in sent
+
+
+async def test_the_review_names_who_will_answer_when_the_model_is_missing(
+    ollama: FakeOllama,
+) -> None:
+    """Bug: "Send spec v1 to qwen2.5-coder:14b" while 14b was not installed."""
+    from tests.ui.harness import screen_text
+
+    ollama.models = ["qwen2.5-coder:7b", "qwen2.5-coder:32b"]
+    app = make_test_app(make_settings(ollama.url), spec=SPEC)
+    async with app.run_test(size=(160, 48)) as pilot:
+        screen = main_screen(app)
+        await wait_until(pilot, lambda: screen.controller.monitor.state.installed is not None)
+        await open_review(pilot)
+        text = screen_text(app)
+        assert "Send spec v1 to qwen2.5-coder:32b (quality)" in text
+        assert "qwen2.5-coder:14b (not installed): qwen2.5-coder:32b will answer" in text
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: done(screen, "implement"))
+        assert ollama.chat_requests()[-1]["model"] == "qwen2.5-coder:32b"

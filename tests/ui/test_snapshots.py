@@ -20,7 +20,14 @@ from tests.fakes.anthropic_server import FakeAnthropic
 from tests.fakes.ollama_server import FakeOllama, LoadedState
 from tests.ui.harness import main_screen, make_settings, make_test_app, send_spec, wait_until
 from workbench.app import WorkbenchApp
-from workbench.session.model import Message, MessageRole, ModelChoice
+from workbench.session.model import (
+    AssistantMessage,
+    Message,
+    MessageRole,
+    ModelChoice,
+    ToolMessage,
+    UserMessage,
+)
 from workbench.session.store import Session, SessionStore
 from workbench.spec.promote import promote
 from workbench.spec.template import new_spec
@@ -60,9 +67,9 @@ def refresh_token(session: Session, ttl: int = settings.AUTH_TTL) -> str:
 
 def message(msg_id: str, role: MessageRole, content: str, **fields: Any) -> Message:
     """A finished transcript message with a fixed id and time."""
-    return Message(
+    kind = {"user": UserMessage, "assistant": AssistantMessage, "tool": ToolMessage}[role]
+    return kind(
         id=f"20261121T1015{msg_id}-000000",
-        role=role,
         content=content,
         created="2026-11-21T10:15:00+00:00",
         **fields,

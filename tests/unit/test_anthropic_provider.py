@@ -181,6 +181,15 @@ async def test_cut_stream_keeps_partial_text(
     assert "partial text is kept" in error.message
 
 
+async def test_a_stream_cut_before_any_text_does_not_claim_text_was_kept(
+    fake_anthropic: FakeAnthropic, provider: AnthropicProvider
+) -> None:
+    fake_anthropic.cut_after = 0
+    deltas, error = await failure(provider)
+    assert deltas == [] and error.kind is ErrorKind.STREAM_CUT
+    assert "before any reply arrived" in error.message and "kept" not in error.message
+
+
 async def test_stream_ending_without_stop_is_a_cut(
     fake_anthropic: FakeAnthropic, provider: AnthropicProvider
 ) -> None:

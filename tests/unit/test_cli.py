@@ -13,7 +13,7 @@ import pytest
 from tests.fakes.ollama_server import FakeOllama, closed_port_url
 from workbench.__main__ import discard_if_untouched, main
 from workbench.config import display_path
-from workbench.session.model import Message
+from workbench.session.model import UserMessage
 from workbench.session.store import SessionStore
 from workbench.spec.template import new_spec
 
@@ -41,7 +41,7 @@ def test_sessions_lists_id_title_and_counts(capsys: pytest.CaptureFixture[str]) 
     assert main(["sessions"]) == 0
     assert "No sessions yet" in capsys.readouterr().out
     session = SessionStore().create(Path("/tmp/demo"), "# Task: Add refresh tokens\n")
-    session.explore.append(Message(id="m1", role="user", content="hi"))
+    session.explore.append(UserMessage(id="m1", content="hi"))
     session.close()
     assert main(["sessions"]) == 0
     out = capsys.readouterr().out
@@ -61,7 +61,7 @@ def test_an_untouched_new_session_is_not_kept() -> None:
     edited = store.create(Path("/tmp/demo"), new_spec() + "\nsomething\n")
     assert not discard_if_untouched(edited)
     chatted = store.create(Path("/tmp/demo"), new_spec())
-    chatted.explore.append(Message(id="m1", role="user", content="hi"))
+    chatted.explore.append(UserMessage(id="m1", content="hi"))
     assert not discard_if_untouched(chatted)
     assert edited.folder.exists() and chatted.folder.exists()
 
@@ -79,7 +79,7 @@ def test_export_prints_a_session_even_while_it_is_open_elsewhere(
 ) -> None:
     spec = new_spec("Add refresh tokens").replace("## What I want\n", "## What I want\n\nDo it.\n")
     with SessionStore().create(Path("/tmp/demo"), spec) as session:  # holds the lock
-        session.explore.append(Message(id="m1", role="user", content="where is auth?"))
+        session.explore.append(UserMessage(id="m1", content="where is auth?"))
         assert main(["export", session.meta.id[:12]]) == 0
     out = capsys.readouterr().out
     assert out.startswith("# Add refresh tokens\n")

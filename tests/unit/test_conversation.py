@@ -33,7 +33,7 @@ from workbench.chat.reply import Reply
 from workbench.config import ModelRef, Settings, TierSettings, load_settings
 from workbench.providers.base import ErrorKind
 from workbench.providers.router import ProviderRouter
-from workbench.session.model import Message
+from workbench.session.model import AssistantMessage, Message, UserMessage
 from workbench.session.transcript import Transcript
 
 FAST = ModelRef("ollama", "qwen2.5-coder:7b", "fast")
@@ -308,9 +308,9 @@ async def test_a_prompt_left_without_reply_by_a_crash_is_not_sent(tmp_path: Path
     """What kill -9 right after Enter leaves: the prompt on disk, no reply. It is retryable and
     never sent again as context (the orphan question of bug 1)."""
     transcript = Transcript(tmp_path / "explore.jsonl")
-    transcript.append(Message(id="a", role="user", content="first", created="x"))
-    transcript.append(Message(id="b", role="assistant", content="answer", created="x"))
-    transcript.append(Message(id="c", role="user", content="orphan", created="x"))
+    transcript.append(UserMessage(id="a", content="first", created="x"))
+    transcript.append(AssistantMessage(id="b", content="answer", created="x"))
+    transcript.append(UserMessage(id="c", content="orphan", created="x"))
     async with conversation(tmp_path, closed_port_url()) as conv:
         prompt = conv.messages[-1]
         assert prompt.status == "not_sent" and conv.waiting_prompts() == [prompt]

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from markdown_it import MarkdownIt
 
 from workbench.export import export_session
-from workbench.session.model import Message
+from workbench.session.model import AssistantMessage, ErrorMessage, Message, UserMessage
 from workbench.session.store import Session, SessionStore
 from workbench.spec.promote import promote
 from workbench.spec.template import new_spec
@@ -17,13 +18,12 @@ ANSWER = "# Auth\n\nIt lives in `src/auth/`.\n\n```python\n# a comment, not a he
 REPLY = "## src/auth/refresh.py\n\n```python\ndef refresh(): ...\n```\n"
 
 
-def msg(msg_id: str, role: str, content: str, **fields: object) -> Message:
-    return Message(
-        id=msg_id,
-        role=role,  # type: ignore[arg-type]
-        content=content,
-        created=f"2026-11-21T10:{msg_id[-2:]}:00+00:00",
-        **fields,  # type: ignore[arg-type]
+CLASSES = {"user": UserMessage, "assistant": AssistantMessage, "error": ErrorMessage}
+
+
+def msg(msg_id: str, role: str, content: str, **fields: Any) -> Message:
+    return CLASSES[role](
+        id=msg_id, content=content, created=f"2026-11-21T10:{msg_id[-2:]}:00+00:00", **fields
     )
 
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from workbench.config import Settings, TierSettings
 from workbench.model_catalog import build_catalog, format_duration, loaded_label
 from workbench.providers.base import LoadedModel, ModelInfo
-from workbench.session.model import Message
+from workbench.session.model import AssistantMessage, UserMessage
 from workbench.usage import describe_reply, session_cost
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
@@ -56,21 +56,24 @@ def test_durations_and_forever() -> None:
 
 def test_session_cost_counts_priced_replies_only() -> None:
     replies = [
-        Message(
-            "1",
-            "assistant",
-            "x",
+        AssistantMessage(
+            id="1",
+            content="x",
             model="claude-sonnet-5-5",
             input_tokens=1_000_000,
             output_tokens=100_000,
         ),
-        Message("2", "assistant", "y", model="qwen2.5-coder:7b", input_tokens=5, output_tokens=5),
-        Message("3", "user", "z"),
+        AssistantMessage(
+            id="2", content="y", model="qwen2.5-coder:7b", input_tokens=5, output_tokens=5
+        ),
+        UserMessage(id="3", content="z"),
     ]
     assert session_cost(replies, Settings().models) == 3.0 + 1.5
 
 
 def test_describe_reply() -> None:
-    reply = Message("1", "assistant", "x", input_tokens=1204, output_tokens=512, duration_s=10.0)
+    reply = AssistantMessage(
+        id="1", content="x", input_tokens=1204, output_tokens=512, duration_s=10.0
+    )
     assert describe_reply(reply) == "1,204 in · 512 out · 51.2 tok/s"
-    assert describe_reply(Message("2", "assistant", "x")) == ""
+    assert describe_reply(AssistantMessage(id="2", content="x")) == ""

@@ -44,7 +44,7 @@ def test_the_metadata_of_an_old_session_is_kept() -> None:
 def test_every_message_of_an_old_explore_transcript_loads() -> None:
     controller = open_fixture()
     messages = controller.explore.messages
-    shape = [(m.role, m.status, m.kind) for m in messages]
+    shape = [(m.role, m.status, getattr(m, "kind", None)) for m in messages]
     assert shape == [
         ("user", "done", None),
         ("tool", "done", None),
@@ -57,8 +57,8 @@ def test_every_message_of_an_old_explore_transcript_loads() -> None:
         ("assistant", "interrupted", None),  # recovered from checkpoint chunks
     ]
     first = messages[0]
-    assert first.attachments is not None and first.attachments[0]["tokens"] == 30
-    assert first.attachments[1]["error"] == "binary file"
+    assert first.attachments is not None and first.attachments[0].tokens == 30
+    assert first.attachments[1].error == "binary file"
     assert messages[1].tool_name == "read_file"
     assert messages[2].output_tokens == 8 and messages[2].model == "qwen2.5-coder:7b"
     assert messages[5].covers == messages[2].id
@@ -83,8 +83,19 @@ def test_every_message_of_an_old_implement_transcript_loads() -> None:
         ("assistant", "done", None, None),
     ]
     assert messages[1].fallback_from == "qwen2.5-coder:14b"
-    assert messages[0].attachments and messages[0].attachments[0]["summary"] is True
+    assert messages[0].attachments and messages[0].attachments[0].summary is True
     history = build_history(messages, "implement")
     assert [m.role for m in history] == ["user", "assistant", "user", "assistant"]
     assert "summary of it" in history[0].content
+    controller.session.close()
+
+
+def test_an_old_session_exports_with_its_tool_calls() -> None:
+    from workbench.export import export_session
+
+    controller = open_fixture()
+    text = export_session(controller.session)
+    assert "### Tool read_file path=src/auth/session.py" in text
+    assert "```\ndef refresh(token): ...\n```" in text
+    assert "A reply cut by a crash" in text
     controller.session.close()

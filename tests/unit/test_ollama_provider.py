@@ -180,6 +180,18 @@ async def test_cut_stream_keeps_partial_text(
     assert "partial text is kept" in error.message
 
 
+async def test_a_stream_cut_before_any_text_does_not_claim_text_was_kept(
+    fake_ollama: FakeOllama, provider: OllamaProvider
+) -> None:
+    """Bug: with the server stopped before any text, the notice said the partial text was kept."""
+    fake_ollama.cut_after = 0
+    deltas, usage, error = await collect(provider.stream_chat(MODEL, HELLO))
+    assert deltas == [] and usage is None
+    assert error is not None and error.kind is ErrorKind.STREAM_CUT
+    assert "before any reply arrived" in error.message
+    assert "kept" not in error.message and "mid-reply" not in error.message
+
+
 async def test_stream_ending_without_done_is_a_cut(
     fake_ollama: FakeOllama, provider: OllamaProvider
 ) -> None:

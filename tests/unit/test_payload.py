@@ -10,7 +10,7 @@ from workbench import paths
 from workbench.config import ModelSettings, display_path, load_settings
 from workbench.config_file import EXAMPLE_CONFIG, format_settings
 from workbench.providers.base import ChatMessage
-from workbench.session.model import Message, MessageStatus
+from workbench.session.model import AssistantMessage, MessageStatus, UserMessage
 from workbench.spec.payload import (
     Payload,
     PayloadPart,
@@ -250,10 +250,9 @@ def test_more_than_three_answers_pasted_warns_even_in_a_long_exploration() -> No
 
 def reply(
     model: str, tokens: int | None, seconds: float | None, status: MessageStatus = "done"
-) -> Message:
-    return Message(
+) -> AssistantMessage:
+    return AssistantMessage(
         id=f"r{tokens}-{seconds}",
-        role="assistant",
         content="x",
         model=model,
         status=status,
@@ -271,7 +270,7 @@ def test_measured_speed_is_the_median_of_finished_replies_of_that_model() -> Non
         reply("q7", 1000, 1.0),
         reply("q14", None, 3.0),
         reply("q14", 50, 0.0),
-        Message(id="u", role="user", content="hi", model="q14", output_tokens=5, duration_s=1),
+        UserMessage(id="u", content="hi"),
     ]
     assert measured_tok_per_s(messages, "q14") == 20.0
     assert measured_tok_per_s(messages, "q7") == 1000.0

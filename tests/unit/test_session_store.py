@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from workbench import paths
-from workbench.session.model import Message, ModelChoice
+from workbench.session.model import AssistantMessage, ModelChoice, UserMessage
 from workbench.session.store import (
     SessionError,
     SessionLockedError,
@@ -137,7 +137,7 @@ def test_external_context_md_is_edited_in_place_and_found_again(tmp_path: Path) 
         assert session.meta.project_dir == str(project.resolve())
         assert session.read_spec() == CONTEXT_MD
         session.write_spec(CONTEXT_MD + "\n- also: tokens expire in 7 days\n")
-        session.explore.append(Message(id="m1", role="user", content="hi"))
+        session.explore.append(UserMessage(id="m1", content="hi"))
         session_id = session.meta.id
         assert not (session.folder / "context.md").exists()
     assert spec_file.read_text().endswith("tokens expire in 7 days\n")
@@ -181,11 +181,11 @@ def test_spec_reading_tolerates_missing_and_undecodable_files(tmp_path: Path) ->
 def test_list_is_newest_first_with_counts_and_last_opens_the_newest(tmp_path: Path) -> None:
     store = SessionStore()
     with store.create(tmp_path / "a", new_spec("Older")) as older:
-        older.explore.append(Message(id="1", role="user", content="q"))
-        older.explore.append(Message(id="2", role="assistant", content="a"))
+        older.explore.append(UserMessage(id="1", content="q"))
+        older.explore.append(AssistantMessage(id="2", content="a"))
         older_id = older.meta.id
     with store.create(tmp_path / "b", new_spec("Newer")) as newer:
-        newer.implement.append(Message(id="3", role="user", content="spec"))
+        newer.implement.append(UserMessage(id="3", content="spec"))
         newer_id = newer.meta.id
     os.utime(paths.sessions_dir() / older_id / "explore.jsonl", (1, 1))  # chatted long ago
     summaries = store.list()
@@ -215,7 +215,7 @@ def test_chatting_makes_a_session_the_most_recent(tmp_path: Path) -> None:
     with store.create(tmp_path, new_spec("Second")):
         pass
     with store.open(first_id) as first:
-        first.explore.append(Message(id="1", role="user", content="q"))
+        first.explore.append(UserMessage(id="1", content="q"))
     os.utime(paths.sessions_dir() / first_id / "explore.jsonl", (4e9, 4e9))
     assert store.list()[0].id == first_id
 

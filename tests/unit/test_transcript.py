@@ -7,22 +7,19 @@ import threading
 import time
 from pathlib import Path
 
-from workbench.session.model import Message
+from workbench.session.model import AssistantMessage, AttachedFile, ErrorMessage, UserMessage
 from workbench.session.transcript import RECOVERED_NOTE, Transcript, new_id
 
 
-def user(text: str, msg_id: str | None = None) -> Message:
-    return Message(
-        id=msg_id or new_id(), role="user", content=text, created="2026-11-21T10:00:00+00:00"
-    )
+def user(text: str, msg_id: str | None = None) -> UserMessage:
+    return UserMessage(id=msg_id or new_id(), content=text, created="2026-11-21T10:00:00+00:00")
 
 
 def test_round_trip_keeps_every_field(tmp_path: Path) -> None:
     transcript = Transcript(tmp_path / "t" / "explore.jsonl")
-    question = Message(id="q1", role="user", content="Where is auth?", kind="spec")
-    answer = Message(
+    question = UserMessage(id="q1", content="Where is auth?", kind="spec")
+    answer = AssistantMessage(
         id="a1",
-        role="assistant",
         content="In `src/auth/` ✓\n\n```py\nx = 1\n```",
         model="qwen2.5-coder:7b",
         created="2026-11-21T10:15:02+00:00",
@@ -30,9 +27,7 @@ def test_round_trip_keeps_every_field(tmp_path: Path) -> None:
         output_tokens=40,
         duration_s=1.5,
     )
-    failure = Message(
-        id="e1", role="error", content="Ollama is not running", error_kind="unreachable"
-    )
+    failure = ErrorMessage(id="e1", content="Ollama is not running", error_kind="unreachable")
     for message in (question, answer, failure):
         transcript.append(message)
     messages, warnings = Transcript(transcript.path).load()
@@ -109,21 +104,17 @@ def test_checkpointed_then_finished_reply_loads_once_with_final_content(tmp_path
     transcript = Transcript(tmp_path / "explore.jsonl")
     transcript.append_chunk("a1", "Hel")
     transcript.append_chunk("a1", "lo")
-    transcript.append(Message(id="a1", role="assistant", content="Hello!", model="m"))
+    transcript.append(AssistantMessage(id="a1", content="Hello!", model="m"))
     messages, _ = transcript.load()
-    assert messages == [Message(id="a1", role="assistant", content="Hello!", model="m")]
+    assert messages == [AssistantMessage(id="a1", content="Hello!", model="m")]
 
 
 def test_a_later_message_with_the_same_id_replaces_the_earlier_one(tmp_path: Path) -> None:
     transcript = Transcript(tmp_path / "implement.jsonl")
     transcript.append(user("build it", "q1"))
-    transcript.append(
-        Message(id="e1", role="error", content="Model missing", error_kind="model_missing")
-    )
+    transcript.append(ErrorMessage(id="e1", content="Model missing", error_kind="model_missing"))
     transcript.append(user("next", "q2"))
-    transcript.append(
-        Message(id="e1", role="error", content="Model missing", note="Pulled; retried")
-    )
+    transcript.append(ErrorMessage(id="e1", content="Model missing", note="Pulled; retried"))
     messages, _ = transcript.load()
     assert [m.id for m in messages] == ["q1", "e1", "q2"]
     assert messages[1].note == "Pulled; retried"
@@ -131,7 +122,7 @@ def test_a_later_message_with_the_same_id_replaces_the_earlier_one(tmp_path: Pat
 
 def test_a_reply_left_streaming_is_loaded_as_interrupted(tmp_path: Path) -> None:
     transcript = Transcript(tmp_path / "explore.jsonl")
-    transcript.append(Message(id="a1", role="assistant", content="", model="m", status="streaming"))
+    transcript.append(AssistantMessage(id="a1", content="", model="m", status="streaming"))
     transcript.append_chunk("a1", "partial text")
     (message,), _ = transcript.load()
     assert (message.status, message.content, message.model) == ("interrupted", "partial text", "m")
@@ -162,3 +153,95 @@ def test_new_ids_are_unique_and_sort_by_time() -> None:
     earlier = new_id()
     time.sleep(0.01)
     assert new_id() > earlier
+
+
+FIXTURE = Path(__file__).parent.parent / "fixtures" / "sessions" / "20261120T095959000-a14fb61a"
+COMMON_KEYS = {"v", "type", "id", "role", "content", "status", "created", "note"}
+ROLE_KEYS = {
+    "user": {"kind", "spec_version", "attachments"},
+    "assistant": {
+        "model",
+        "input_tokens",
+        "output_tokens",
+        "duration_s",
+        "kind",
+        "spec_version",
+        "covers",
+        "fallback_from",
+        "stop_reason",
+    },
+    "tool": {"tool_name", "tool_args"},
+    "error": {"error_kind"},
+}
+"""The keys of a message line by role: those of the fields the old single record had."""
+
+
+def test_lines_written_now_keep_the_old_keys_and_values_of_their_role(tmp_path: Path) -> None:
+    for name in ("explore.jsonl", "implement.jsonl"):
+        old_lines = [json.loads(line) for line in (FIXTURE / name).read_text().splitlines()]
+        # The last line of an id is the one that counts; the fixture predates stop_reason.
+        old = {line["id"]: line for line in old_lines if line["type"] == "message"}
+        messages, warnings = Transcript(FIXTURE / name).load()
+        assert warnings == []
+        rewritten = Transcript(tmp_path / name)
+        for message in messages:
+            rewritten.append(message)
+        new_lines = [json.loads(line) for line in rewritten.path.read_text().splitlines()]
+        for line in new_lines:
+            assert set(line) == COMMON_KEYS | ROLE_KEYS[line["role"]]
+            if line["id"] not in old:
+                continue  # recovered from checkpoint chunks: it had no message line
+            before = old[line["id"]]
+            assert set(line) - {"stop_reason"} <= set(before)
+            for key in set(line) - {"stop_reason", "attachments"}:
+                assert line[key] == before[key], (line["id"], key)
+            if line["role"] == "user" and before["attachments"] is not None:
+                # A loaded file now always says whether it is a summary (the git log did not).
+                assert line["attachments"] == [
+                    item | ({"summary": item.get("summary", False)} if "text" in item else {})
+                    for item in before["attachments"]
+                ]
+            elif line["role"] == "user":
+                assert line["attachments"] is None
+        assert Transcript(rewritten.path).load() == (messages, [])
+        assert len(new_lines) == len(messages)
+
+
+def test_attached_files_keep_their_three_shapes(tmp_path: Path) -> None:
+    transcript = Transcript(tmp_path / "explore.jsonl")
+    files = [
+        AttachedFile(path="src/a.py", size_bytes=10, tokens=3, text="x = 1\n"),
+        AttachedFile(path="big.py", size_bytes=900, tokens=200, text="summary", summary=True),
+        AttachedFile(path="logo.png", error="a binary file, not text"),
+        AttachedFile(path="later.py"),
+    ]
+    transcript.append(UserMessage(id="q1", content="see @src/a.py", attachments=files))
+    (line,) = (json.loads(text) for text in transcript.path.read_text().splitlines())
+    assert line["attachments"] == [
+        {"path": "src/a.py", "size_bytes": 10, "tokens": 3, "text": "x = 1\n", "summary": False},
+        {"path": "big.py", "size_bytes": 900, "tokens": 200, "text": "summary", "summary": True},
+        {"path": "logo.png", "error": "a binary file, not text"},
+        {"path": "later.py"},
+    ]
+    ((message,), _) = transcript.load()
+    assert isinstance(message, UserMessage) and message.attachments == files
+
+
+def test_a_field_of_the_wrong_type_is_dropped_not_the_message(tmp_path: Path) -> None:
+    path = tmp_path / "explore.jsonl"
+    records = [
+        {"v": 1, "type": "message", "id": "a1", "role": "assistant", "content": "hi",
+         "model": 7, "output_tokens": "many", "duration_s": 2, "kind": "spec", "covers": None},
+        {"v": 1, "type": "message", "id": "q1", "role": "user", "content": "see",
+         "attachments": [{"path": "a.py", "tokens": "x", "text": "t"}, {"text": "no path"}, 3]},
+        {"v": 1, "type": "message", "id": "t1", "role": "tool", "content": "out", "status": "odd"},
+        {"v": 1, "type": "message", "id": "s1", "role": "system", "content": "?"},
+    ]  # fmt: skip
+    path.write_text("".join(json.dumps(record) + "\n" for record in records))
+    messages, warnings = Transcript(path).load()
+    assert messages == [
+        AssistantMessage(id="a1", content="hi", duration_s=2),
+        UserMessage(id="q1", content="see", attachments=[AttachedFile(path="a.py", text="t")]),
+    ]
+    assert len(warnings) == 2
+    assert "unknown status 'odd'" in warnings[0] and "unknown role 'system'" in warnings[1]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from workbench.session.model import Message
+from workbench.session.model import AssistantMessage, UserMessage
 from workbench.session.store import SessionStore
 from workbench.session.transcript import Transcript
 from workbench.spec.template import new_spec
@@ -83,8 +83,8 @@ def test_diff_marks_a_missing_final_newline_and_keeps_lines_apart() -> None:
 
 def test_spec_version_round_trips_through_the_transcript(tmp_path: Path) -> None:
     transcript = Transcript(tmp_path / "implement.jsonl")
-    sent = Message(id="s1", role="user", content="# Task: A\n", kind="spec", spec_version=3)
-    reply = Message(id="r1", role="assistant", content="done", model="m", spec_version=3)
+    sent = UserMessage(id="s1", content="# Task: A\n", kind="spec", spec_version=3)
+    reply = AssistantMessage(id="r1", content="done", model="m", spec_version=3)
     transcript.append(sent)
     transcript.append(reply)
     assert json.loads(transcript.path.read_text().splitlines()[0])["spec_version"] == 3

@@ -28,7 +28,16 @@ from workbench.project.explore import ProjectAccess
 from workbench.providers.base import ChatMessage
 from workbench.providers.chain import ask_once
 from workbench.providers.router import ProviderRouter
-from workbench.session.model import RETRYABLE, Message, Pane
+from workbench.session.model import (
+    RETRYABLE,
+    AssistantMessage,
+    AttachedFile,
+    Message,
+    Pane,
+    PromptKind,
+    UserMessage,
+    is_summary,
+)
 from workbench.session.transcript import Transcript, new_id, now_iso
 
 
@@ -110,7 +119,7 @@ class Conversation:
         """True when this conversation's model may read the project through tools."""
         return self.project_access is not None and self.tools_on
 
-    def waiting_prompts(self) -> list[Message]:
+    def waiting_prompts(self) -> list[UserMessage]:
         """Prompts that got no reply and can be sent again."""
         return [m for m in self.messages if m.role == "user" and m.status in RETRYABLE]
 
@@ -136,11 +145,11 @@ class Conversation:
         self,
         text: str,
         *,
-        kind: str | None = None,
+        kind: PromptKind | None = None,
         spec_version: int | None = None,
         note: str | None = None,
-        attachments: list[dict[str, Any]] | None = None,
-    ) -> Message:
+        attachments: list[AttachedFile] | None = None,
+    ) -> UserMessage:
         """Save a new prompt (nothing is sent yet); NotSavedError when the disk refuses.
 
         `attachments` are files loaded already (the spec's); otherwise the `@path` files of a
@@ -150,9 +159,8 @@ class Conversation:
             raise BusyError("A reply is still arriving: stop it first (Escape).")
         if attachments is None and kind is None and self.project_root is not None:
             attachments = pending_attachments(text) or None
-        message = Message(
+        message = UserMessage(
             id=new_id(),
-            role="user",
             content=text,
             created=now_iso(),
             kind=kind,
@@ -164,7 +172,7 @@ class Conversation:
         self.messages.append(message)
         return message
 
-    def reply(self, prompt: Message) -> Reply:
+    def reply(self, prompt: UserMessage) -> Reply:
         """Start answering a saved prompt; iterate the result for its events."""
         if self.is_streaming:
             raise BusyError("A reply is still arriving: stop it first (Escape).")
@@ -175,7 +183,7 @@ class Conversation:
         """`submit` then `reply`."""
         return self.reply(self.submit(text, **fields))
 
-    def retry(self, prompt: Message) -> Message:
+    def retry(self, prompt: UserMessage) -> UserMessage:
         """Make a prompt that got no reply ready to send again, and return the one to answer.
 
         In place when nothing but problem notices came after it; else a copy is added as a new
@@ -220,12 +228,12 @@ class Conversation:
 
     # -- what is sent -----------------------------------------------------------------------
 
-    def history_for(self, prompt: Message) -> list[ChatMessage]:
+    def history_for(self, prompt: UserMessage) -> list[ChatMessage]:
         """The turns sent to answer `prompt` (everything up to it)."""
         index = next(i for i, m in enumerate(self.messages) if m is prompt)
         return build_history(self.messages[: index + 1], self.pane)
 
-    def request_tokens(self, prompt: Message) -> int:
+    def request_tokens(self, prompt: UserMessage) -> int:
         """About how many tokens answering `prompt` sends (system prompt included)."""
         return history_tokens(self.system_prompt, self.history_for(prompt))
 
@@ -233,7 +241,7 @@ class Conversation:
         """Load the prompt's attachments, compress older turns if needed; the turns to send."""
         prompt = reply.prompt
         if self.project_root is not None and any(
-            "text" not in entry and "error" not in entry for entry in prompt.attachments or []
+            entry.pending for entry in prompt.attachments or []
         ):
             prompt.attachments = await load_entries(
                 prompt.attachments or [],
@@ -274,11 +282,10 @@ class Conversation:
         if not older:
             return False
         reply.emit(Progress(f"summarizing {len(older)} older messages with the fast model…"))
-        previous = [m for m in self.messages[:index] if m.kind == "summary" and m.covers]
+        previous = [m for m in self.messages[:index] if is_summary(m) and m.covers]
         text = conversation_text(older, previous[-1].content if previous else None)
-        summary = Message(
+        summary = AssistantMessage(
             id=new_id(),
-            role="assistant",
             content=await self.ask_fast(COMPRESS_PROMPT, text),
             model=self.model.name,
             created=now_iso(),

@@ -15,7 +15,7 @@ from typing import Literal
 from workbench.config import ModelRef
 from workbench.providers.base import ProviderError, Usage
 from workbench.providers.chain import Attempt
-from workbench.session.model import Message
+from workbench.session.model import AssistantMessage, ErrorMessage, ToolMessage, UserMessage
 
 
 class TurnStatus(StrEnum):
@@ -42,8 +42,8 @@ class TurnStatus(StrEnum):
 class Started:
     """The reply began: `reply` is its (still empty) message, answering `prompt`."""
 
-    prompt: Message
-    reply: Message
+    prompt: UserMessage
+    reply: AssistantMessage
 
 
 @dataclass(frozen=True)
@@ -57,15 +57,15 @@ class Progress:
 class PromptChanged:
     """The prompt's record changed (its attachments were loaded); it is saved already."""
 
-    prompt: Message
+    prompt: UserMessage
 
 
 @dataclass(frozen=True)
 class Inserted:
     """A message was added to the conversation before `before` (a summary of older turns)."""
 
-    message: Message
-    before: Message
+    message: AssistantMessage
+    before: UserMessage
     covered: tuple[str, ...] = ()
     """For a summary: the ids of the messages it now stands for in what is sent."""
 
@@ -79,9 +79,9 @@ class Text:
 
 @dataclass(frozen=True)
 class ToolStepped:
-    """The model called a read-only tool; `message` (role "tool") is saved already."""
+    """The model called a read-only tool; `message` is saved already."""
 
-    message: Message
+    message: ToolMessage
 
 
 @dataclass(frozen=True)
@@ -132,13 +132,13 @@ class Ended:
     """The turn is over and saved; nothing more comes from this reply."""
 
     status: TurnStatus
-    prompt: Message
-    reply: Message | None
+    prompt: UserMessage
+    reply: AssistantMessage | None
     """The reply as saved (None when no text arrived)."""
     error: ProviderError | None = None
     """What went wrong, worded for the user (None when answered or stopped)."""
-    notice: Message | None = None
-    """The problem notice added to the conversation (role "error"), if any."""
+    notice: ErrorMessage | None = None
+    """The problem notice added to the conversation, if any."""
     usage: Usage | None = None
     stop_reason: str | None = None
 

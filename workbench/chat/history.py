@@ -13,7 +13,16 @@ from typing import Any
 from workbench.project.attach import with_attachments
 from workbench.project.compress import covered_upto, summary_turn
 from workbench.providers.base import ChatMessage, ToolCall
-from workbench.session.model import LEFT_OUT, Message, Pane, prompt_of
+from workbench.session.model import (
+    LEFT_OUT,
+    Message,
+    Pane,
+    ToolMessage,
+    UserMessage,
+    is_spec,
+    is_summary,
+    prompt_of,
+)
 
 __all__ = ["answered_version", "build_history", "mark_unanswered", "prompt_of"]
 
@@ -27,17 +36,15 @@ def build_history(messages: list[Message], pane: Pane) -> list[ChatMessage]:
     sent back as the assistant turn that asked for them plus one tool turn per result.
     """
     if pane == "implement":
-        starts = [
-            i for i, m in enumerate(messages) if m.kind == "spec" and m.status not in LEFT_OUT
-        ]
+        starts = [i for i, m in enumerate(messages) if is_spec(m) and m.status not in LEFT_OUT]
         messages = messages[starts[-1] :] if starts else messages
     history: list[ChatMessage] = []
     start = covered_upto(messages)
     if start:
-        summary = [m for m in messages if m.kind == "summary" and m.covers][-1]
+        summary = [m for m in messages if is_summary(m) and m.covers][-1]
         history.append(summary_turn(summary))
-        messages = [m for m in messages[start:] if m.kind != "summary"]
-    calls: list[Message] = []  # tool messages waiting to be sent as one assistant turn
+        messages = [m for m in messages[start:] if not is_summary(m)]
+    calls: list[ToolMessage] = []  # tool messages waiting to be sent as one assistant turn
     skipping = False  # inside a turn whose prompt is left out
     for message in messages:
         if message.role == "user":
@@ -50,7 +57,7 @@ def build_history(messages: list[Message], pane: Pane) -> list[ChatMessage]:
         if calls:
             history += _tool_turns(calls)
             calls = []
-        if message.kind == "summary":
+        if is_summary(message):
             continue  # a summary not in use yet (its turns are still sent)
         if message.role == "assistant" and message.content and message.status != "failed":
             history.append(ChatMessage("assistant", message.content))
@@ -63,7 +70,7 @@ def build_history(messages: list[Message], pane: Pane) -> list[ChatMessage]:
     return history
 
 
-def _tool_turns(calls: list[Message]) -> list[ChatMessage]:
+def _tool_turns(calls: list[ToolMessage]) -> list[ChatMessage]:
     """The assistant turn that asked for these tools, then each tool's result."""
     asked = tuple(ToolCall(call.tool_name or "", _arguments(call.tool_args)) for call in calls)
     results = [ChatMessage("tool", call.content, tool_name=call.tool_name) for call in calls]
@@ -78,21 +85,21 @@ def _arguments(text: str | None) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def mark_unanswered(messages: list[Message]) -> list[Message]:
+def mark_unanswered(messages: list[Message]) -> list[UserMessage]:
     """Mark prompts saved as sent that have no reply after them `not_sent`, and return them.
 
     That is what a crash (or a transcript from before prompts were marked) leaves: the prompt is
     on disk, no reply is. Marked in memory only, so `r` can send it and it is never sent as
     context with later questions. A prompt being answered right now must not be passed in.
     """
-    marked: list[Message] = []
-    pending: Message | None = None
+    marked: list[UserMessage] = []
+    pending: UserMessage | None = None
     for message in messages:
         if message.role == "user":
             if pending is not None:
                 marked.append(pending)
             pending = message if message.status == "done" else None
-        elif message.role in ("assistant", "tool") and message.kind != "summary":
+        elif message.role in ("assistant", "tool") and not is_summary(message):
             pending = None
     if pending is not None:
         marked.append(pending)
@@ -103,5 +110,5 @@ def mark_unanswered(messages: list[Message]) -> list[Message]:
 
 def answered_version(messages: list[Message]) -> int | None:
     """The spec version the next reply answers: that of the last spec sent (Implement)."""
-    sent = [m for m in messages if m.kind == "spec"]
+    sent = [m for m in messages if is_spec(m)]
     return sent[-1].spec_version if sent else None

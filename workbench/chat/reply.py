@@ -36,7 +36,14 @@ from workbench.providers.base import ChatMessage, ErrorKind, ProviderError, Text
 from workbench.providers.fallback import fallback_chain
 from workbench.providers.router import ProviderRouter
 from workbench.providers.tool_loop import ToolStep
-from workbench.session.model import Message, Pane
+from workbench.session.model import (
+    AssistantMessage,
+    ErrorMessage,
+    Message,
+    Pane,
+    ToolMessage,
+    UserMessage,
+)
 from workbench.session.transcript import Transcript, new_id, now_iso
 from workbench.textclean import StreamSanitizer, sanitize
 
@@ -59,7 +66,7 @@ class ReplyHost(Protocol):
 
     async def prepare(self, reply: Reply) -> list[ChatMessage]: ...
 
-    def request_tokens(self, prompt: Message) -> int: ...
+    def request_tokens(self, prompt: UserMessage) -> int: ...
 
     def save(self, message: Message) -> str | None: ...
 
@@ -91,14 +98,13 @@ def _joined(*notes: str | None) -> str:
 class Reply:
     """The reply to one prompt: iterate it for events; `Ended` comes last, always."""
 
-    def __init__(self, conversation: ReplyHost, prompt: Message) -> None:
+    def __init__(self, conversation: ReplyHost, prompt: UserMessage) -> None:
         self.conversation = conversation
         self.prompt = prompt
         self.asked = conversation.model
         """The model the reply was asked of (a fallback may answer instead)."""
-        self.message = Message(
+        self.message = AssistantMessage(
             id=new_id(),
-            role="assistant",
             content="",
             model=self.asked.name,
             status="streaming",
@@ -257,9 +263,8 @@ class Reply:
         self._checkpointed = len(self._parts)
 
     def _tool_step(self, step: ToolStep) -> None:
-        message = Message(
+        message = ToolMessage(
             id=new_id(),
-            role="tool",
             content=sanitize(step.result),
             status="done" if step.ok else "error",
             created=now_iso(),
@@ -334,9 +339,8 @@ class Reply:
         notice = None
         if error is not None:
             hint = RETRY_HINT if status.retryable and not reply.content else ""
-            notice = Message(
+            notice = ErrorMessage(
                 id=new_id(),
-                role="error",
                 content=error.message + hint,
                 created=now_iso(),
                 error_kind=error.kind.value,

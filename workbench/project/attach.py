@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
 
 from workbench.project.attachments import (
     Attachment,
@@ -20,6 +19,7 @@ from workbench.project.attachments import (
     load_attachment,
 )
 from workbench.project.files import ToolError, human_size, resolve_in_project
+from workbench.session.model import AttachedFile
 
 CHUNK_CHARS = 24_000
 """A large file is summarized in parts this long (about 6k tokens: fits a small model)."""
@@ -34,50 +34,49 @@ Summarizer = Callable[[str, str], Awaitable[str]]
 """(instructions, text) -> the fast model's answer."""
 
 
-def pending_attachments(text: str) -> list[dict[str, Any]]:
+def pending_attachments(text: str) -> list[AttachedFile]:
     """One not-yet-loaded entry per `@path` in `text`."""
-    return [{"path": ref} for ref in find_references(text)]
+    return [AttachedFile(path=ref) for ref in find_references(text)]
 
 
-def needs_summary(entry: dict[str, Any], root: Path, over_bytes: int) -> bool:
+def needs_summary(entry: AttachedFile, root: Path, over_bytes: int) -> bool:
     """Whether loading this pending entry will ask the fast model for a summary (a stat)."""
-    if "text" in entry or "error" in entry:
+    if not entry.pending:
         return False
     try:
-        return resolve_in_project(root, str(entry["path"])).stat().st_size > over_bytes
+        return resolve_in_project(root, entry.path).stat().st_size > over_bytes
     except (ToolError, OSError):
         return False
 
 
-def entry_of(att: Attachment) -> dict[str, Any]:
+def entry_of(att: Attachment) -> AttachedFile:
     """The record stored in the message for a loaded attachment."""
     summary = att.summary is not None
-    return {
-        "path": att.path,
-        "size_bytes": att.size_bytes,
-        "tokens": att.tokens,
-        "text": att.summary if summary else att.text,
-        "summary": summary,
-    }
-
-
-def as_attachment(entry: dict[str, Any]) -> Attachment | None:
-    """The Attachment a stored entry stands for; None for a failed or pending one."""
-    text = entry.get("text")
-    if not isinstance(text, str) or "error" in entry:
-        return None
-    summary = bool(entry.get("summary"))
-    return Attachment(
-        path=str(entry["path"]),
-        size_bytes=int(entry.get("size_bytes") or len(text.encode())),
-        tokens=int(entry.get("tokens") or 0),
-        text="" if summary else text,
-        needs_summary=summary,
-        summary=text if summary else None,
+    return AttachedFile(
+        path=att.path,
+        size_bytes=att.size_bytes,
+        tokens=att.tokens,
+        text=att.summary if att.summary is not None else att.text,
+        summary=summary,
     )
 
 
-def with_attachments(content: str, entries: list[dict[str, Any]] | None) -> str:
+def as_attachment(entry: AttachedFile) -> Attachment | None:
+    """The Attachment a stored entry stands for; None for a failed or pending one."""
+    text = entry.text
+    if text is None or entry.error is not None:
+        return None
+    return Attachment(
+        path=entry.path,
+        size_bytes=entry.size_bytes or len(text.encode()),
+        tokens=entry.tokens,
+        text="" if entry.summary else text,
+        needs_summary=entry.summary,
+        summary=text if entry.summary else None,
+    )
+
+
+def with_attachments(content: str, entries: list[AttachedFile] | None) -> str:
     """A user turn as the model gets it: the text, then each attached file."""
     parts = [content]
     for entry in entries or []:
@@ -87,18 +86,17 @@ def with_attachments(content: str, entries: list[dict[str, Any]] | None) -> str:
     return "\n\n".join(parts)
 
 
-def describe_entry(entry: dict[str, Any]) -> str:
+def describe_entry(entry: AttachedFile) -> str:
     """ "📎 src/app.py · 1.2 KB · ~310 tokens" (or the summary, or the error) for the view."""
-    path = entry.get("path", "?")
-    if "error" in entry:
-        return f"✗ @{path}: {entry['error']}"
-    if "text" not in entry:
-        return f"📎 {path} · loading…"
-    size = human_size(int(entry.get("size_bytes") or 0))
-    if entry.get("summary"):
-        tokens = max(1, len(str(entry["text"])) // 4)
-        return f"📎 {path} · {size} · summarized by the fast model (~{tokens:,} tokens)"
-    return f"📎 {path} · {size} · ~{int(entry.get('tokens') or 0):,} tokens"
+    if entry.error is not None:
+        return f"✗ @{entry.path}: {entry.error}"
+    if entry.text is None:
+        return f"📎 {entry.path} · loading…"
+    size = human_size(entry.size_bytes)
+    if entry.summary:
+        tokens = max(1, len(entry.text) // 4)
+        return f"📎 {entry.path} · {size} · summarized by the fast model (~{tokens:,} tokens)"
+    return f"📎 {entry.path} · {size} · ~{entry.tokens:,} tokens"
 
 
 def chunks(text: str, size: int = CHUNK_CHARS) -> list[str]:
@@ -132,30 +130,30 @@ async def summarize(att: Attachment, ask: Summarizer) -> str:
 
 
 async def load_entries(
-    entries: list[dict[str, Any]],
+    entries: list[AttachedFile],
     root: Path,
     *,
     summarize_over_bytes: int,
     ask: Summarizer,
     progress: Callable[[str], None] = lambda _text: None,
-) -> list[dict[str, Any]]:
+) -> list[AttachedFile]:
     """Load every pending entry (in a thread), summarizing large files; errors are recorded.
 
     Raises ProviderError when the fast model cannot summarize (the send then fails and can
     be retried); a file that cannot be attached is recorded as an error, not raised.
     """
-    loaded: list[dict[str, Any]] = []
+    loaded: list[AttachedFile] = []
     for entry in entries:
-        if "text" in entry or "error" in entry:
+        if not entry.pending:
             loaded.append(entry)
             continue
-        path = str(entry["path"])
+        path = entry.path
         try:
             att = await asyncio.to_thread(
                 load_attachment, root, path, summarize_over_bytes=summarize_over_bytes
             )
         except ToolError as error:
-            loaded.append({"path": path, "error": str(error).removeprefix(f"@{path}: ")})
+            loaded.append(AttachedFile(path=path, error=str(error).removeprefix(f"@{path}: ")))
             continue
         if att.needs_summary:
             progress(f"summarizing {att.path} ({human_size(att.size_bytes)}) with the fast model…")

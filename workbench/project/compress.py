@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from workbench.config import ModelRef, Settings
 from workbench.providers.base import ChatMessage
-from workbench.session.model import Message
+from workbench.session.model import AssistantMessage, Message, is_summary
 from workbench.spec.payload import estimate_tokens
 
 OLLAMA_DEFAULT_CONTEXT = 4096
@@ -47,7 +47,7 @@ def history_tokens(system: str | None, history: list[ChatMessage]) -> int:
 
 def covered_upto(messages: list[Message]) -> int:
     """Index after the last message already summarized (0 when nothing is)."""
-    summaries = [m for m in messages if m.kind == "summary" and m.covers]
+    summaries = [m for m in messages if is_summary(m) and m.covers]
     if not summaries:
         return 0
     last = summaries[-1].covers
@@ -60,10 +60,10 @@ def covered_upto(messages: list[Message]) -> int:
 def to_compress(messages: list[Message], prompt_index: int) -> list[Message]:
     """The older messages a new summary would cover (besides the recent ones), or []."""
     start = covered_upto(messages)
-    older = [
+    older: list[Message] = [
         m
         for m in messages[start:prompt_index]
-        if m.role in ("user", "assistant", "tool") and m.kind != "summary"
+        if m.role in ("user", "assistant", "tool") and not is_summary(m)
     ]
     older = older[:-KEEP_RECENT] if len(older) > KEEP_RECENT else []
     return older if len(older) >= 2 else []
@@ -75,15 +75,17 @@ def conversation_text(messages: list[Message], previous_summary: str | None = No
     if previous_summary:
         parts.append(f"Summary of what came before:\n{previous_summary}")
     for message in messages:
-        who = {"user": "Developer", "assistant": "You", "tool": f"Tool {message.tool_name}"}
+        who = {"user": "Developer", "assistant": "You"}.get(message.role, message.role)
+        if message.role == "tool":
+            who = f"Tool {message.tool_name}"
         text = message.content
         if len(text) > TURN_CHARS:
             text = text[:TURN_CHARS] + " […]"
-        parts.append(f"{who.get(message.role, message.role)}: {text}")
+        parts.append(f"{who}: {text}")
     return "\n\n".join(parts)
 
 
-def summary_turn(summary: Message) -> ChatMessage:
+def summary_turn(summary: AssistantMessage) -> ChatMessage:
     """How a summary is sent in place of the turns it covers."""
     return ChatMessage(
         "system", f"Summary of the earlier part of this conversation:\n\n{summary.content}"

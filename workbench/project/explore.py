@@ -20,6 +20,7 @@ from workbench.providers.base import ChatMessage, ToolCall
 from workbench.providers.ollama import ToolsUnsupportedError
 from workbench.providers.router import ProviderRouter
 from workbench.providers.tool_loop import ToolOutcome, chat_with_tools
+from workbench.session.model import ToolMessage
 
 TOOLS_PROMPT = (
     "\n\nYou can look at the user's project yourself with read-only tools: list_dir, "
@@ -38,6 +39,15 @@ def describe_call(name: str, arguments: dict[str, Any]) -> str:
         if value is not None
     )
     return f"{name} {args}".strip()
+
+
+def tool_call_text(message: ToolMessage) -> str:
+    """`read_file path=src/app.py`: the call a saved tool message records."""
+    try:
+        arguments = json.loads(message.tool_args or "{}")
+    except ValueError:
+        arguments = {}
+    return describe_call(message.tool_name or "?", arguments if isinstance(arguments, dict) else {})
 
 
 class ProjectAccess:

@@ -8,13 +8,10 @@ from __future__ import annotations
 
 from textual import on
 from textual.app import ComposeResult
-from textual.color import Color
-from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Footer, TextArea
 
 from workbench.chat.conversation import ConversationError
-from workbench.chat.events import ConsentRequest
 from workbench.chat.reply import Reply
 from workbench.clipboard import copy_text
 from workbench.config import ModelRef
@@ -22,7 +19,6 @@ from workbench.controller import SendRefused, SessionController
 from workbench.keys import MAIN_BINDINGS
 from workbench.ollama_monitor import OllamaState
 from workbench.project.files import ToolError
-from workbench.screens.consent import CloudConsentModal
 from workbench.screens.model_picker import ModelPickerModal
 from workbench.screens.section_picker import SectionPickerModal
 from workbench.screens.send_review import SendReviewModal, payload_text
@@ -32,6 +28,7 @@ from workbench.spec.sections import Section
 from workbench.widgets.chat_pane import ChatPane
 from workbench.widgets.file_completion import ProjectFiles
 from workbench.widgets.message_view import MessageView
+from workbench.widgets.pane_row import PaneRow
 from workbench.widgets.spec_pane import SpecPane
 from workbench.widgets.status_bar import StatusBar
 from workbench.widgets.title_bar import TitleBar
@@ -51,8 +48,6 @@ class MainScreen(Screen[None]):
         self.controller = controller
         self.session = controller.session
         self.settings = controller.settings
-        self.painted_pane: str | None = None
-        """The pane whose border is highlighted (repainted when the focus leaves it)."""
         self.last_chat_pane: Pane = "explore"
         """The chat pane that model keys act on when the Spec pane has focus."""
         self.project_files = ProjectFiles(controller.project_root)
@@ -68,7 +63,7 @@ class MainScreen(Screen[None]):
         title = TitleBar(id="title-bar")
         title.title, title.project = meta.title, meta.project_dir
         yield title
-        with Horizontal(id="panes"):
+        with PaneRow(id="panes"):
             yield self._chat_pane("explore", "Explore")
             yield SpecPane(
                 self.session,
@@ -90,7 +85,7 @@ class MainScreen(Screen[None]):
         )
 
     def on_mount(self) -> None:
-        self.app.theme_changed_signal.subscribe(self, lambda _theme: self.paint_active_pane())
+        self.app.theme_changed_signal.subscribe(self, lambda _theme: self.pane_row.paint())
         self.chat("explore").focus_input()
         self._problem(self.controller.remember_models())
         self.refresh_status()
@@ -109,8 +104,7 @@ class MainScreen(Screen[None]):
         self.load_warnings = []
 
     def on_descendant_focus(self) -> None:
-        if self.focused_pane_id() != self.painted_pane:
-            self.paint_active_pane()
+        self.pane_row.active = self.focused_pane_id()
 
     def _problem(self, problem: str | None) -> None:
         if problem:
@@ -154,27 +148,15 @@ class MainScreen(Screen[None]):
 
     # -- what the panes and bars show -------------------------------------------------------
 
-    def paint_active_pane(self) -> None:
-        """Highlight the border of the pane that holds the focus (inline: see main.tcss)."""
-        variables = self.app.get_css_variables()
-        active = self.painted_pane = self.focused_pane_id()
-        for pane in self.query(".pane"):
-            is_active = pane.id == active
-            pane.styles.border = (
-                "round",
-                Color.parse(variables["border" if is_active else "border-blurred"]),
-            )
-            title = Color.parse(variables["foreground"])
-            if not is_active:
-                title = title.blend(Color.parse(variables["background"]), 0.4)
-            pane.styles.border_title_color = title
-            pane.styles.border_title_style = "bold" if is_active else "none"
+    @property
+    def pane_row(self) -> PaneRow:
+        """The row of the three panes."""
+        return self.query_one(PaneRow)
 
     def zoom(self, pane_id: str | None) -> None:
         """Show only the pane `pane_id`, full width; None shows all three."""
+        self.pane_row.zoomed = pane_id
         self.set_class(pane_id is not None, "-zoomed")
-        for pane in self.query(".pane"):
-            pane.set_class(pane.id == pane_id, "-zoomed")
         self.query_one(TitleBar).zoomed = pane_id is not None
 
     def refresh_status(self) -> None:
@@ -212,16 +194,6 @@ class MainScreen(Screen[None]):
     @on(SpecPane.Saved)
     def _spec_saved(self) -> None:
         self.query_one(TitleBar).title = self.session.meta.title
-
-    @on(ChatPane.ConsentAsked)
-    def _consent_asked(self, event: ChatPane.ConsentAsked) -> None:
-        request: ConsentRequest = event.request
-        modal = CloudConsentModal(request.model, request.attempts, tokens=request.tokens)
-        # Withdrawn (the reply was stopped): the question goes away with it.
-        request.future.add_done_callback(
-            lambda future: modal.dismiss(None) if future.cancelled() and modal.is_attached else None
-        )
-        self.app.push_screen(modal, lambda answer: request.answer(answer or "no"))
 
     # -- actions ----------------------------------------------------------------------------
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Literal, TypeAlias, TypeGuard
 
 Pane = Literal["explore", "implement"]
 MessageRole = Literal["user", "assistant", "error", "tool"]
@@ -11,6 +11,9 @@ MessageStatus = Literal[
     "done", "streaming", "interrupted", "cut", "not_sent", "failed", "retried", "error"
 ]
 """How a message ended (see `Message.status`); "error" is only found in old transcripts."""
+
+PromptKind = Literal["spec", "critique", "git-summary"]
+"""What a prompt is when the user did not type it (see `UserMessage.kind`)."""
 
 RETRYABLE: tuple[MessageStatus, ...] = ("not_sent", "failed")
 """Statuses of a prompt that `r` sends again."""
@@ -26,17 +29,44 @@ def as_chat_pane(name: str | None) -> Pane | None:
     return next((pane for pane in CHAT_PANES if pane == name), None)
 
 
-@dataclass
-class Message:
-    """One message in a chat pane's transcript."""
+@dataclass(kw_only=True)
+class AttachedFile:
+    """A file sent with a user turn (`@path`), as its record keeps it.
+
+    Pending until loaded (`text` and `error` both None), then loaded (`text`) or failed
+    (`error`). The record keeps what was sent, so it can be sent again and read back later.
+    """
+
+    path: str
+    """The path as written after `@` (POSIX, relative to the project), or a label such as
+    "git log -n 20" for text that is not a file."""
+    size_bytes: int = 0
+    tokens: int = 0
+    """Estimated tokens of the whole file's text."""
+    text: str | None = None
+    """What is sent: the file's text, or its summary (see `summary`); None while pending."""
+    summary: bool = False
+    """True when `text` is the fast model's summary of the file."""
+    error: str | None = None
+    """Why the file could not be attached (it is left out)."""
+
+    @property
+    def pending(self) -> bool:
+        """True until the file is loaded or has failed."""
+        return self.text is None and self.error is None
+
+
+# Never made itself: the classes below are. No methods generated (it saves import time).
+@dataclass(kw_only=True, init=False, repr=False, eq=False)
+class _MessageBase:
+    """What every message in a transcript has, whatever its role."""
 
     id: str
     """Unique, sortable id (see `new_id()`)."""
-    role: MessageRole
+    role: MessageRole = field(init=False)
+    """Who wrote it; fixed by the class (`UserMessage` is "user", ...)."""
     content: str
     """Markdown source, already sanitized (no terminal escape codes)."""
-    model: str | None = None
-    """For assistant messages: the model that answered."""
     status: MessageStatus = "done"
     """For a reply: `done` (answered), `streaming` (only in checkpoints), `interrupted` (stopped,
     or recovered after a crash: the partial text is kept), `cut` (stopped at the token limit: it
@@ -47,33 +77,79 @@ class Message:
     again as a new turn below."""
     created: str = ""
     """ISO 8601 UTC timestamp."""
+    note: str | None = None
+    """Why the message is interrupted or failed, shown under it."""
+
+
+@dataclass(kw_only=True)
+class UserMessage(_MessageBase):
+    """A prompt: what the user typed, a spec sent to Implement, or a chore asked of a model."""
+
+    role: Literal["user"] = field(default="user", init=False)
+    kind: PromptKind | None = None
+    """`"spec"`: the Implement turn carrying the exact spec text sent; `"critique"`,
+    `"git-summary"`: chores asked of the fast model; None: typed by the user."""
+    spec_version: int | None = None
+    """For a spec turn: the spec version sent (`versions/`)."""
+    attachments: list[AttachedFile] | None = None
+    """The `@path` files sent with it."""
+
+
+@dataclass(kw_only=True)
+class AssistantMessage(_MessageBase):
+    """A model's reply, or a summary of older turns written by the fast model."""
+
+    role: Literal["assistant"] = field(default="assistant", init=False)
+    model: str | None = None
+    """The model that answered."""
     input_tokens: int | None = None
     output_tokens: int | None = None
     duration_s: float | None = None
-    error_kind: str | None = None
-    """For role `error`: the `ErrorKind` value."""
-    note: str | None = None
-    """Why the message is interrupted or failed, shown under it."""
-    kind: str | None = None
-    """`"spec"`: the Implement turn carrying the exact spec text sent; `"critique"`,
-    `"git-summary"`: chores asked of the fast model; `"summary"`: older Explore turns
-    compressed by the fast model (see `covers`)."""
+    kind: Literal["summary"] | None = None
+    """`"summary"`: older Explore turns compressed by the fast model (see `covers`)."""
     spec_version: int | None = None
-    """For Implement replies and spec turns: the spec version sent or answered (`versions/`)."""
-    attachments: list[dict[str, Any]] | None = None
-    """For user turns: the `@path` files sent with it, each {"path", "size_bytes", "tokens",
-    "text", "summary" (True when `text` is the fast model's summary)} or {"path", "error"}."""
+    """For Implement replies: the spec version answered (`versions/`)."""
     covers: str | None = None
-    """For a `summary` (kind): the id of the last message it stands for in what is sent."""
-    tool_name: str | None = None
-    """For role `tool`: the read-only tool the model called; `content` is what it returned."""
-    tool_args: str | None = None
-    """For role `tool`: the call's arguments, as JSON."""
+    """For a summary: the id of the last message it stands for in what is sent."""
     fallback_from: str | None = None
-    """For replies: the model that was asked but could not answer, when a fallback answered."""
+    """The model that was asked but could not answer, when a fallback answered."""
     stop_reason: str | None = None
-    """For replies: why the model stopped, as the server said (Ollama's `done_reason`: "stop",
+    """Why the model stopped, as the server said (Ollama's `done_reason`: "stop",
     "length"; Anthropic's `stop_reason`: "end_turn", "max_tokens", ...)."""
+
+
+@dataclass(kw_only=True)
+class ToolMessage(_MessageBase):
+    """A read-only tool the model called; `content` is what it returned."""
+
+    role: Literal["tool"] = field(default="tool", init=False)
+    tool_name: str | None = None
+    """The tool's name."""
+    tool_args: str | None = None
+    """The call's arguments, as JSON."""
+
+
+@dataclass(kw_only=True)
+class ErrorMessage(_MessageBase):
+    """A problem notice in the conversation (a failed request, an empty reply)."""
+
+    role: Literal["error"] = field(default="error", init=False)
+    error_kind: str | None = None
+    """The `ErrorKind` value."""
+
+
+Message: TypeAlias = UserMessage | AssistantMessage | ToolMessage | ErrorMessage
+"""One message in a chat pane's transcript; `role` tells which."""
+
+
+def is_spec(message: Message) -> TypeGuard[UserMessage]:
+    """Whether `message` is the Implement turn that carried a spec."""
+    return message.role == "user" and message.kind == "spec"
+
+
+def is_summary(message: Message) -> TypeGuard[AssistantMessage]:
+    """Whether `message` is a summary of older turns (see `AssistantMessage.covers`)."""
+    return message.role == "assistant" and message.kind == "summary"
 
 
 @dataclass
@@ -109,7 +185,7 @@ class SessionMeta:
     version: int = 1
 
 
-def prompt_of(messages: list[Message], message: Message) -> Message | None:
+def prompt_of(messages: list[Message], message: Message) -> UserMessage | None:
     """The prompt of the turn `message` belongs to (itself for a prompt), if any."""
     index = next((i for i, m in enumerate(messages) if m is message), len(messages))
     for candidate in reversed(messages[: index + 1]):

@@ -1,44 +1,85 @@
 """A pane's transcript: an append-only JSONL file that survives crashes.
 
-Each line is one JSON object with a version `v` and a `type`:
+Each line is one record, a JSON object with a version `v` and a `type`:
 
-- `{"v": 1, "type": "message", "id": ..., "role": ..., "content": ..., ...}`: a whole message
-  (every `Message` field). A later line with the same id replaces the earlier one.
-- `{"v": 1, "type": "chunk", "id": ..., "text": ...}`: text a reply gained since its previous
-  checkpoint while it was still streaming. Chunks with no final `message` line after them are
-  recovered as an interrupted reply.
+- `{"v": 1, "type": "message", "id": ..., "role": ..., "content": ..., ...}` (`MessageRecord`):
+  a whole message, every field of its role's class (`UserMessage`, ...); attached files as
+  `{"path", "size_bytes", "tokens", "text", "summary"}`, `{"path", "error"}` or `{"path"}`.
+  A later line with the same id replaces the earlier one.
+- `{"v": 1, "type": "chunk", "id": ..., "text": ...}` (`ChunkRecord`): text a reply gained since
+  its previous checkpoint while it was still streaming. Chunks with no final `message` line
+  after them are recovered as an interrupted reply.
 
-A crash loses at most the line being written; bad lines are skipped with a warning.
+A crash loses at most the line being written; bad lines are skipped with a warning, and a field
+of the wrong type is dropped rather than the whole message.
 Core module: never imports textual.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import os
-from dataclasses import asdict, dataclass, fields
+import types
+from collections.abc import Callable
+from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any, cast, get_args
+from typing import (
+    Any,
+    Literal,
+    NamedTuple,
+    TypeAlias,
+    Union,
+    get_args,
+    get_origin,
+    get_type_hints,
+)
 
 from workbench.session.ids import new_id, now_iso
-from workbench.session.model import Message, MessageRole, MessageStatus
+from workbench.session.model import (
+    AssistantMessage,
+    AttachedFile,
+    Message,
+    MessageStatus,
+    UserMessage,
+)
 
-__all__ = ["RECOVERED_NOTE", "TRANSCRIPT_VERSION", "Transcript", "new_id", "now_iso"]
+__all__ = [
+    "RECOVERED_NOTE",
+    "TRANSCRIPT_VERSION",
+    "ChunkRecord",
+    "MessageRecord",
+    "Record",
+    "Transcript",
+    "attached_record",
+    "new_id",
+    "now_iso",
+]
 
 TRANSCRIPT_VERSION = 1
 RECOVERED_NOTE = "recovered after an unexpected exit"
 
-_ROLES = get_args(MessageRole)
-_STATUSES = get_args(MessageStatus)
-_REQUIRED = ("id", "role", "content", "status")
-_SCALARS: dict[str, tuple[type, ...]] = {"str": (str,), "int": (int,), "float": (int, float)}
-# Optional Message fields and the JSON types they accept, read from the dataclass itself so a
-# field added to Message is persisted and loaded without touching this module.
-_OPTIONAL = {
-    f.name: tuple(t for name in str(f.type).split("|") for t in _SCALARS.get(name.strip(), ()))
-    for f in fields(Message)
-    if f.name not in _REQUIRED
-}
+
+# Named tuples rather than dataclasses: they are made faster (the app imports this at start).
+class MessageRecord(NamedTuple):
+    """A whole message: new, or replacing the earlier one with the same id."""
+
+    message: Message
+    type: Literal["message"] = "message"
+
+
+class ChunkRecord(NamedTuple):
+    """Text a reply gained since its previous checkpoint, while it was still streaming."""
+
+    id: str
+    text: str
+    model: str | None = None
+    """The model streaming it, so a reply recovered after a crash still names its model."""
+    type: Literal["chunk"] = "chunk"
+
+
+Record: TypeAlias = MessageRecord | ChunkRecord
+"""One line of a transcript."""
 
 
 class _BadLine(ValueError):
@@ -63,7 +104,7 @@ class Transcript:
 
     def append(self, msg: Message) -> None:
         """Write a whole message (new, or replacing an earlier one with the same id)."""
-        self._write({"v": TRANSCRIPT_VERSION, "type": "message", **asdict(msg)})
+        self._write(MessageRecord(msg))
 
     def append_chunk(self, msg_id: str, text: str, *, model: str | None = None) -> None:
         """Checkpoint a reply that is still streaming: the text since its previous checkpoint.
@@ -71,11 +112,10 @@ class Transcript:
         `model`, when given, is kept so a reply recovered after a crash still names its model.
         """
         if text:
-            record = {"v": TRANSCRIPT_VERSION, "type": "chunk", "id": msg_id, "text": text}
-            self._write(record | ({"model": model} if model else {}))
+            self._write(ChunkRecord(msg_id, text, model))
 
-    def _write(self, record: dict[str, Any]) -> None:
-        data = (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")
+    def _write(self, record: Record) -> None:
+        data = (json.dumps(_encode(record), ensure_ascii=False) + "\n").encode("utf-8")
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
         try:
@@ -120,67 +160,163 @@ class Transcript:
 
     @staticmethod
     def _read_line(line: bytes, entries: dict[str, _Entry]) -> None:
-        try:
-            record = json.loads(line.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError):
-            raise _BadLine("is not valid JSON") from None
-        if not isinstance(record, dict):
-            raise _BadLine("is not a JSON object")
-        version = record.get("v")
-        if not isinstance(version, int) or isinstance(version, bool):
-            raise _BadLine("has no version")
-        if version > TRANSCRIPT_VERSION:
-            raise _BadLine(f"was written by a newer workbench (version {version})")
-        kind = record.get("type")
-        msg_id = record.get("id")
-        if not isinstance(msg_id, str) or not msg_id:
-            raise _BadLine("has no message id")
+        record = _decode(line)
         # The first line of an id fixes its place in the transcript; later lines update it.
-        if kind == "message":
-            message = _message(record)
-            entry = entries.setdefault(msg_id, _Entry(None, []))
-            entry.message, entry.chunks = message, []
-        elif kind == "chunk":
-            text = record.get("text")
-            if not isinstance(text, str):
-                raise _BadLine("is a chunk without text")
-            entry = entries.setdefault(msg_id, _Entry(None, []))
-            entry.chunks.append(text)
-            if isinstance(record.get("model"), str):
-                entry.model = record["model"]
+        if isinstance(record, MessageRecord):
+            entry = entries.setdefault(record.message.id, _Entry(None, []))
+            entry.message, entry.chunks = record.message, []
         else:
-            raise _BadLine(f"has an unknown type {kind!r}")
+            entry = entries.setdefault(record.id, _Entry(None, []))
+            entry.chunks.append(record.text)
+            if record.model is not None:
+                entry.model = record.model
 
 
-def _message(record: dict[str, Any]) -> Message:
-    """Build a Message from a record, checking the fields that matter."""
+# -- writing --------------------------------------------------------------------------------
+
+
+def _encode(record: Record) -> dict[str, Any]:
+    """A record as the JSON object of its line."""
+    line: dict[str, Any] = {"v": TRANSCRIPT_VERSION, "type": record.type}
+    if isinstance(record, ChunkRecord):
+        line |= {"id": record.id, "text": record.text}
+        return line | ({"model": record.model} if record.model else {})
+    message = record.message
+    line |= {f.name: getattr(message, f.name) for f in fields(message)}
+    if isinstance(message, UserMessage) and message.attachments is not None:
+        line["attachments"] = [attached_record(item) for item in message.attachments]
+    return line
+
+
+def attached_record(attached: AttachedFile) -> dict[str, Any]:
+    """An attached file as a transcript stores it: loaded, failed, or still pending."""
+    if attached.error is not None:
+        return {"path": attached.path, "error": attached.error}
+    if attached.text is None:
+        return {"path": attached.path}
+    return {
+        "path": attached.path,
+        "size_bytes": attached.size_bytes,
+        "tokens": attached.tokens,
+        "text": attached.text,
+        "summary": attached.summary,
+    }
+
+
+# -- reading --------------------------------------------------------------------------------
+
+
+def _decode(line: bytes) -> Record:
+    """The record on a line; _BadLine says why there is none."""
+    try:
+        record = json.loads(line.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        raise _BadLine("is not valid JSON") from None
+    if not isinstance(record, dict):
+        raise _BadLine("is not a JSON object")
+    version = record.get("v")
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise _BadLine("has no version")
+    if version > TRANSCRIPT_VERSION:
+        raise _BadLine(f"was written by a newer workbench (version {version})")
+    msg_id = record.get("id")
+    if not isinstance(msg_id, str) or not msg_id:
+        raise _BadLine("has no message id")
+    kind = record.get("type")
+    parse = _PARSERS.get(kind) if isinstance(kind, str) else None
+    if parse is None:
+        raise _BadLine(f"has an unknown type {kind!r}")
+    return parse(record)
+
+
+def _parse_chunk(record: dict[str, Any]) -> ChunkRecord:
+    text, model = record.get("text"), record.get("model")
+    if not isinstance(text, str):
+        raise _BadLine("is a chunk without text")
+    return ChunkRecord(record["id"], text, model if isinstance(model, str) else None)
+
+
+_CLASSES: dict[str, type[Message]] = {cls.role: cls for cls in get_args(Message)}
+"""The message class of each role."""
+_STATUSES = get_args(MessageStatus)
+
+
+def _parse_message(record: dict[str, Any]) -> MessageRecord:
     role, content, status = record.get("role"), record.get("content"), record.get("status", "done")
-    if role not in _ROLES:
+    cls = _CLASSES.get(role) if isinstance(role, str) else None
+    if cls is None:
         raise _BadLine(f"has an unknown role {role!r}")
     if not isinstance(content, str):
         raise _BadLine("has no content")
     if status not in _STATUSES:
         raise _BadLine(f"has an unknown status {status!r}")
-    # Optional fields of the wrong type are dropped rather than losing the whole message.
-    extra: dict[str, Any] = {
-        key: value
-        for key, value in record.items()
-        if key in _OPTIONAL and isinstance(value, _OPTIONAL[key])
-    }
-    attachments = record.get("attachments")
-    if isinstance(attachments, list):
-        extra["attachments"] = [
-            item
-            for item in attachments
-            if isinstance(item, dict) and isinstance(item.get("path"), str)
-        ]
-    return Message(
-        id=record["id"],
-        role=cast(MessageRole, role),
-        content=content,
-        status=cast(MessageStatus, status),
-        **extra,
-    )
+    # Other fields of the wrong type are dropped rather than losing the whole message.
+    known = _known_fields(cls, record) | {"id": record["id"], "content": content, "status": status}
+    return MessageRecord(cls(**known))
+
+
+_PARSERS: dict[str, Callable[[dict[str, Any]], Record]] = {
+    "message": _parse_message,
+    "chunk": _parse_chunk,
+}
+"""The parser of each record type."""
+
+_Reader = Callable[[object], object]
+"""Checks the JSON value of a field that is not a scalar: the value to keep, or `_WRONG`."""
+_WRONG = object()
+_SCALARS: dict[object, tuple[type, ...]] = {
+    str: (str,),
+    int: (int,),
+    float: (int, float),
+    bool: (bool,),
+}
+"""The JSON values a field of each scalar type accepts."""
+
+
+def _known_fields(cls: type, record: dict[str, Any]) -> dict[str, Any]:
+    """The fields of `cls` found in `record` with the right type (the others are left out)."""
+    scalars, readers = _readers(cls)
+    # isinstance(value, ()) is False: keys that are not scalar fields of `cls` are left out.
+    found = {key: value for key, value in record.items() if isinstance(value, scalars.get(key, ()))}
+    for name, read in readers.items():
+        if name in record and (value := read(record[name])) is not _WRONG:
+            found[name] = value
+    return found
+
+
+@functools.cache
+def _readers(cls: type) -> tuple[dict[str, tuple[type, ...]], dict[str, _Reader]]:
+    """What each field of a record class accepts, from its type annotations: the JSON types of
+    its scalar fields, and a reader for each other field."""
+    scalars: dict[str, tuple[type, ...]] = {}
+    readers: dict[str, _Reader] = {}
+    hints = get_type_hints(cls)
+    for f in (f for f in fields(cls) if f.init):
+        hint = hints[f.name]
+        if get_origin(hint) in (Union, types.UnionType):  # X | None: a null is the default
+            options = [option for option in get_args(hint) if option is not type(None)]
+            hint = options[0] if len(options) == 1 else hint
+        if hint in _SCALARS:
+            scalars[f.name] = _SCALARS[hint]
+        elif get_origin(hint) is Literal:
+            readers[f.name] = functools.partial(_one_of, get_args(hint))
+        elif hint == list[AttachedFile]:
+            readers[f.name] = _attached_files
+        else:
+            raise TypeError(f"a transcript cannot store {cls.__name__}.{f.name}: {hint!r}")
+    return scalars, readers
+
+
+def _one_of(values: tuple[object, ...], value: object) -> object:
+    return value if value in values else _WRONG
+
+
+def _attached_files(value: object) -> object:
+    """The attached files of a record; an item without a path is dropped."""
+    if not isinstance(value, list):
+        return _WRONG
+    items = [_known_fields(AttachedFile, item) for item in value if isinstance(item, dict)]
+    return [AttachedFile(**item) for item in items if "path" in item]
 
 
 def _finish(msg_id: str, entry: _Entry) -> Message | None:
@@ -190,11 +326,10 @@ def _finish(msg_id: str, entry: _Entry) -> Message | None:
         return message
     # Chunks extend a reply that was announced as streaming; otherwise they are a whole reply.
     streaming = message is not None and message.status == "streaming"
-    return Message(
+    return AssistantMessage(
         id=msg_id,
-        role="assistant",
         content=(message.content if message and streaming else "") + "".join(entry.chunks),
-        model=entry.model or (message.model if message else None),
+        model=entry.model or (message.model if isinstance(message, AssistantMessage) else None),
         created=message.created if message else "",
         status="interrupted",
         note=RECOVERED_NOTE,

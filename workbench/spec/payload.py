@@ -107,7 +107,8 @@ class ReadinessWarning:
     """Something in a spec the user may want to fix before sending; never a block."""
 
     code: str
-    """empty_what_i_want, no_context, placeholders, too_large or transcript_pasted."""
+    """empty_what_i_want, no_context, placeholders, too_large, transcript_pasted, or answerer
+    (a fallback model, not the one chosen, will answer)."""
     message: str
     """One short sentence for the user: what is wrong and what to do."""
 

@@ -11,6 +11,7 @@ from textual.widgets import Static
 from workbench.project.attach import describe_entry, entry_of
 from workbench.project.attachments import find_references, load_attachment
 from workbench.project.files import ToolError, human_size
+from workbench.session.model import AttachedFile
 
 
 def preview_line(root: Path, ref: str, summarize_over_bytes: int) -> str:
@@ -18,7 +19,7 @@ def preview_line(root: Path, ref: str, summarize_over_bytes: int) -> str:
     try:
         att = load_attachment(root, ref, summarize_over_bytes=summarize_over_bytes)
     except ToolError as error:
-        return describe_entry({"path": ref, "error": str(error).removeprefix(f"@{ref}: ")})
+        return describe_entry(AttachedFile(path=ref, error=str(error).removeprefix(f"@{ref}: ")))
     if att.needs_summary:
         return f"📎 {att.path} · {human_size(att.size_bytes)} · the fast model will summarize it"
     return describe_entry(entry_of(att))

@@ -32,7 +32,8 @@ from workbench.chat.events import (
 )
 from workbench.chat.reply import Reply
 from workbench.config import ModelRef
-from workbench.session.model import Message, Pane
+from workbench.screens.consent import CloudConsentModal
+from workbench.session.model import Message, Pane, UserMessage
 from workbench.widgets.attachment_preview import AttachmentPreview
 from workbench.widgets.chat_input import ChatInput
 from workbench.widgets.file_completion import CompletionDriver, FileCompletion, ProjectFiles
@@ -61,14 +62,6 @@ class ChatPane(Vertical):
             super().__init__()
             self.pane = pane
             self.outcome = outcome
-
-    class ConsentAsked(TextualMessage):
-        """The reply waits for the user to let the prompt leave the machine (or not)."""
-
-        def __init__(self, pane: ChatPane, request: ConsentRequest) -> None:
-            super().__init__()
-            self.pane = pane
-            self.request = request
 
     def __init__(
         self,
@@ -311,9 +304,22 @@ class ChatPane(Vertical):
         elif isinstance(event, Notice):
             self.notify(event.text, title=event.title, severity=event.severity, timeout=15)
         elif isinstance(event, ConsentRequest):
-            self.post_message(self.ConsentAsked(self, event))
+            self._ask_consent(event)
         elif isinstance(event, Ended):
             await self._ended(event)
+
+    def _ask_consent(self, request: ConsentRequest) -> None:
+        """Ask whether the prompt may leave the machine; the reply waits for the answer."""
+        modal = CloudConsentModal(request.model, request.attempts, tokens=request.tokens)
+
+        def withdrawn(future: object) -> None:
+            # The reply was stopped: the question goes away with it (only if it is on top:
+            # dismissing pops whatever screen is).
+            if request.future.cancelled() and self.app.screen is modal:
+                modal.dismiss(None)
+
+        request.future.add_done_callback(withdrawn)
+        self.app.push_screen(modal, lambda answer: request.answer(answer or "no"))
 
     async def _inserted(self, event: Inserted) -> None:
         before = self.message_list.view_of(event.before)
@@ -358,7 +364,7 @@ class ChatPane(Vertical):
         if prompt is not None:
             await self.retry(prompt)
 
-    async def retry(self, prompt: Message) -> bool:
+    async def retry(self, prompt: UserMessage) -> bool:
         """Send a failed prompt again: in place when nothing came after it, else as a new turn."""
         if self.is_streaming:
             self.notify("A reply is still arriving: Escape stops it.", severity="warning")

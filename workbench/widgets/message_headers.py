@@ -6,10 +6,8 @@ on their own.
 
 from __future__ import annotations
 
-import json
-
-from workbench.project.explore import describe_call
-from workbench.session.model import Message
+from workbench.project.explore import tool_call_text
+from workbench.session.model import Message, ToolMessage, is_summary
 
 _PROMPT_LABELS = {
     "not_sent": " · ✗ not sent (r retries)",
@@ -39,7 +37,7 @@ def header_text(message: Message, pane: str) -> str:
         who = "⚠ Problem"
     elif message.role == "tool":
         return tool_header(message, expanded=False)
-    elif message.kind == "summary":
+    elif is_summary(message):
         who = f"Summary of older messages, by {message.model or 'the fast model'}"
     else:
         who = message.model or "assistant"
@@ -57,13 +55,9 @@ def header_text(message: Message, pane: str) -> str:
     return f"{who}{status}{tokens}"
 
 
-def tool_header(message: Message, *, expanded: bool) -> str:
+def tool_header(message: ToolMessage, *, expanded: bool) -> str:
     """ "▸ tool read_file path=src/app.py · 24 lines": a tool call, collapsed or not."""
-    try:
-        arguments = json.loads(message.tool_args or "{}")
-    except ValueError:
-        arguments = {}
-    call = describe_call(message.tool_name or "?", arguments if isinstance(arguments, dict) else {})
+    call = tool_call_text(message)
     # Older records have no status for a failed call; its result starts with "Error:".
     failed = message.status == "error" or message.content.startswith("Error:")
     lines = message.content.count("\n") + 1

@@ -14,7 +14,7 @@ from textual.widgets import Static
 
 from workbench.chat.conversation import Conversation
 from workbench.project.compress import covered_upto
-from workbench.session.model import Message, prompt_of
+from workbench.session.model import Message, is_summary, prompt_of
 from workbench.widgets.message_view import MessageView
 
 PAGE_SIZE = 20
@@ -83,7 +83,7 @@ class MessageList(VerticalScroll, can_focus=False):
         index = next((i for i, m in enumerate(messages) if m is message), 0)
         if message.role == "assistant" and index > 0 and messages[index - 1].role == "tool":
             view.add_class("-after-tools")
-        if message.kind != "summary" and index < covered_upto(messages):
+        if not is_summary(message) and index < covered_upto(messages):
             view.compressed, view.expanded = True, False
         return view
 

@@ -17,7 +17,7 @@ from textual.widgets.markdown import MarkdownBlock, MarkdownFence
 from workbench.clipboard import copy_text
 from workbench.markdown_source import code_blocks, source_lines
 from workbench.project.attach import describe_entry
-from workbench.session.model import RETRYABLE, Message
+from workbench.session.model import RETRYABLE, Message, UserMessage, is_spec, is_summary
 from workbench.widgets.message_headers import header_text, spec_summary, tool_header
 
 
@@ -145,7 +145,7 @@ class MessageView(Vertical, can_focus=True):
         pane: str,
         *,
         promoted: bool = False,
-        retry_of: Message | None = None,
+        retry_of: UserMessage | None = None,
         streaming: bool = False,
     ) -> None:
         super().__init__(classes="-error" if message.role == "error" else "")
@@ -156,7 +156,7 @@ class MessageView(Vertical, can_focus=True):
         """For a problem notice: the failed prompt it reports, which `r` retries from here too."""
         self.compressed = False
         """True when a summary stands for this message in what is sent: shown collapsed."""
-        self.expanded = message.kind != "summary"
+        self.expanded = not is_summary(message)
         """Whether the body is shown (summaries and compressed messages start collapsed)."""
 
         self.promoted = promoted
@@ -174,7 +174,7 @@ class MessageView(Vertical, can_focus=True):
         text = header_text(self.message, self.pane)
         if self.compressed:
             text += " · summarized below" + ("" if self.expanded else " (Enter shows)")
-        elif self.message.kind == "summary" and not self.expanded:
+        elif is_summary(self.message) and not self.expanded:
             text += " (Enter shows)"
         if self.promoted:
             text += " · ✓ in spec"
@@ -184,30 +184,33 @@ class MessageView(Vertical, can_focus=True):
         return Content(text)
 
     def _attachments_text(self) -> str:
-        return "\n".join(describe_entry(entry) for entry in self.message.attachments or [])
+        message = self.message
+        entries = message.attachments if message.role == "user" else None
+        return "\n".join(describe_entry(entry) for entry in entries or [])
 
     def compose(self) -> ComposeResult:
         promoted = " -promoted" if self.promoted else ""
-        yield Static(self._header(), classes=f"message-header -{self.message.role}{promoted}")
-        if self.message.kind == "spec":
-            yield Markdown(spec_summary(self.message.content), open_links=False)
-        elif self.message.kind == "critique":
+        message = self.message
+        yield Static(self._header(), classes=f"message-header -{message.role}{promoted}")
+        if is_spec(message):
+            yield Markdown(spec_summary(message.content), open_links=False)
+        elif message.role == "user" and message.kind == "critique":
             yield Static(
                 Content("Review the spec against this exploration."), classes="message-text"
             )
-        elif self.message.role == "tool":
+        elif message.role == "tool":
             # Tool output is data, never markdown: shown as plain text when expanded.
-            output = Static(Content(self.message.content), classes="tool-output")
+            output = Static(Content(message.content), classes="tool-output")
             output.display = False
             yield output
-        elif self.message.role == "user":
+        elif message.role == "user":
             # What the user typed is shown as typed: line breaks and indentation kept.
-            yield Static(Content(self.message.content), classes="message-text")
-            if self.message.attachments:
+            yield Static(Content(message.content), classes="message-text")
+            if message.attachments:
                 yield Static(Content(self._attachments_text()), classes="message-attachments")
         else:
-            yield Markdown("" if self.streaming else self.message.content, open_links=False)
-        yield Static(Content(self.message.note or ""), classes="message-note")
+            yield Markdown("" if self.streaming else message.content, open_links=False)
+        yield Static(Content(message.note or ""), classes="message-note")
 
     def on_mount(self) -> None:
         self.refresh_state()
@@ -264,7 +267,7 @@ class MessageView(Vertical, can_focus=True):
         return content, "the message"
 
     def _selected_lines(self) -> tuple[int, int] | None:
-        if self.message.role == "user" or self.message.kind == "spec":
+        if self.message.role == "user":  # a spec is a user turn too
             return None
         try:
             markdown = self.markdown
@@ -283,7 +286,7 @@ class MessageView(Vertical, can_focus=True):
         return min(start for start, _ in ranges), max(end for _, end in ranges)
 
     @property
-    def retry_target(self) -> Message | None:
+    def retry_target(self) -> UserMessage | None:
         """The failed prompt `r` would send again, if any."""
         if self.message.role == "user" and self.message.status in RETRYABLE:
             return self.message
@@ -296,7 +299,7 @@ class MessageView(Vertical, can_focus=True):
         if action == "retry":
             return self.retry_target is not None
         if action == "toggle_output":
-            return self.message.role == "tool" or self.message.kind == "summary" or self.compressed
+            return self.message.role == "tool" or is_summary(self.message) or self.compressed
         return True
 
     def set_compressed(self, compressed: bool) -> None:
@@ -326,7 +329,7 @@ class MessageView(Vertical, can_focus=True):
         self.post_message(self.PromoteRequested(self))
 
     def action_select_source(self) -> None:
-        if self.message.role == "error" or self.message.kind == "spec":
+        if self.message.role == "error" or is_spec(self.message):
             return
         self.post_message(self.PromoteRequested(self, select=True))
 

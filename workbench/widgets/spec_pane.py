@@ -18,6 +18,7 @@ from workbench.fileio import atomic_write
 from workbench.screens.section_picker import SectionPickerModal
 from workbench.screens.source_select import SourceSelectModal
 from workbench.session.ids import new_id
+from workbench.session.model import is_spec
 from workbench.session.store import Session
 from workbench.spec.promote import promote, promoted_ids, source_at
 from workbench.spec.sections import Section, find_context_section, parse_sections
@@ -275,7 +276,7 @@ class SpecPane(Vertical):
         if message.role == "error":
             self.notify("Problem messages are not promoted.", severity="warning")
             return
-        if message.kind == "spec":
+        if is_spec(message):
             self.notify("That is the spec as it was sent: it is already in the Spec pane.")
             return
         if message.status == "streaming":
@@ -323,9 +324,8 @@ class SpecPane(Vertical):
         self, view: MessageView, messages: MessageList, text: str, what: str, section: str | None
     ) -> None:
         message = view.message
-        self.promote(
-            text, pane=view.pane, message_id=message.id, model=message.model, section=section
-        )
+        model = message.model if message.role == "assistant" else None
+        self.promote(text, pane=view.pane, message_id=message.id, model=model, section=section)
         view.mark_promoted()
         messages.promoted_ids.add(message.id)
         titles = {s.title for s in parse_sections(self.text)}

@@ -8,7 +8,7 @@ from textual.widgets import Static
 from workbench.config import ModelRef
 from workbench.ollama_monitor import OllamaMonitor, OllamaState
 from workbench.providers.ollama import canonical_name
-from workbench.session.model import Message
+from workbench.session.model import AssistantMessage
 from workbench.usage import describe_reply
 
 
@@ -30,7 +30,7 @@ class StatusBar(Static):
         """Polls Ollama; the line is rendered again when what it found changes."""
         self.models: dict[str, ModelRef] = {}
         """Pane name -> the model it uses."""
-        self.last_reply: Message | None = None
+        self.last_reply: AssistantMessage | None = None
         self.cloud_cost = 0.0
         """USD spent on cloud models in this session."""
         self.warming: str | None = None
@@ -51,7 +51,7 @@ class StatusBar(Static):
         self.models = dict(models)
         self._render_line()
 
-    def set_usage(self, last_reply: Message | None, cloud_cost: float) -> None:
+    def set_usage(self, last_reply: AssistantMessage | None, cloud_cost: float) -> None:
         """Show the figures of the last finished reply and the session's cloud cost."""
         self.last_reply, self.cloud_cost = last_reply, cloud_cost
         self._render_line()
