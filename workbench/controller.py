@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from workbench.chat.consent import ConsentPolicy
-from workbench.chat.conversation import Conversation
+from workbench.chat.conversation import BusyError, Conversation
 from workbench.chat.reply import Reply
 from workbench.config import ModelRef, Settings, models_for_pane, tier_of
 from workbench.ollama_monitor import OllamaMonitor
@@ -370,6 +370,8 @@ class SessionController:
         Raises OSError when the version cannot be saved, ConversationError when the prompt
         cannot be (nothing is sent then).
         """
+        if self.implement.is_streaming:  # it may have started while the review was open
+            raise BusyError("Implement is still answering: Escape in that pane stops it.")
         self.warm_up.cancel()  # Ollama serves one request per model: the send goes first
         version = self.versions.save(plan.text)
         note = f"re-send of v{plan.resent_from}" if plan.resent_from else None

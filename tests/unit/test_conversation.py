@@ -7,7 +7,7 @@ disk, as a reopened session would.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -252,42 +252,61 @@ async def test_escape_mid_reply_keeps_the_partial_text(
         assert saved.content.startswith("word word") and "Stopped by you" in (saved.note or "")
 
 
+async def cancel_after(
+    folder: Path, url: str, wait: Callable[[], Awaitable[object]]
+) -> tuple[TurnStatus, bool]:
+    """Send, let `wait()` pass, cancel; check the turn ended cleanly. (status, ended by itself)"""
+    async with conversation(folder, url) as conv:
+        reply = conv.send("hello")
+        await wait()
+        finished = reply.outcome is not None
+        reply.cancel("Stopped by you")
+        end = await asyncio.wait_for(reply.wait(), 10)
+        events = await asyncio.wait_for(events_of(reply), 10)
+        assert events[-1] is end and not conv.is_streaming
+        assert end.status in (TurnStatus.ANSWERED, TurnStatus.INTERRUPTED, TurnStatus.NOT_SENT)
+        saved = reloaded(conv)
+        prompt = saved[0]
+        if end.status is TurnStatus.NOT_SENT:
+            assert prompt.status == "not_sent" and len(saved) == 1
+            assert build_history(saved, "explore") == []
+            assert conv.retry(conv.messages[0]) is conv.messages[0]
+        else:
+            assert prompt.status == "done"
+            kept = "done" if end.status is TurnStatus.ANSWERED else "interrupted"
+            assert saved[1].status == kept
+            assert [m.role for m in build_history(saved, "explore")] == ["user", "assistant"]
+        return end.status, finished
+
+
 async def test_cancel_at_every_await_point_leaves_a_clean_turn(
     tmp_path: Path, fake_ollama: FakeOllama
 ) -> None:
-    """Bug: Escape right after Enter left the reply streaming forever and the prompt answered."""
+    """Bug: Escape right after Enter left the reply streaming forever and the prompt answered.
+
+    First at each of the first loop steps (the request being prepared and sent), then every
+    10 ms of a paced reply until it ends by itself.
+    """
     fake_ollama.reply = "word " * 40
+    fake_ollama.tokens_per_s = 200
     outcomes: set[TurnStatus] = set()
-    step = 0
-    while True:
-        folder = tmp_path / f"run{step}"
-        async with conversation(folder, fake_ollama.url) as conv:
-            reply = conv.send("hello")
-            for _ in range(step):
+    for step in range(40):
+
+        async def steps(count: int = step) -> None:
+            for _ in range(count):
                 await asyncio.sleep(0)
-            finished = reply.outcome is not None
-            reply.cancel("Stopped by you")
-            end = await asyncio.wait_for(reply.wait(), 10)
-            events = await asyncio.wait_for(events_of(reply), 10)
-            assert events[-1] is end and not conv.is_streaming
-            outcomes.add(end.status)
-            assert end.status in (TurnStatus.ANSWERED, TurnStatus.INTERRUPTED, TurnStatus.NOT_SENT)
-            saved = reloaded(conv)
-            prompt = saved[0]
-            if end.status is TurnStatus.NOT_SENT:
-                assert prompt.status == "not_sent" and len(saved) == 1
-                assert build_history(saved, "explore") == []
-                assert conv.retry(conv.messages[0]) is conv.messages[0]
-            else:
-                assert prompt.status == "done"
-                assert saved[1].status == (
-                    "done" if end.status is TurnStatus.ANSWERED else "interrupted"
-                )
-                assert [m.role for m in build_history(saved, "explore")] == ["user", "assistant"]
+
+        status, _ = await cancel_after(tmp_path / f"step{step}", fake_ollama.url, steps)
+        outcomes.add(status)
+    for tick in range(200):
+        status, finished = await cancel_after(
+            tmp_path / f"tick{tick}", fake_ollama.url, lambda t=tick: asyncio.sleep(t * 0.01)
+        )
+        outcomes.add(status)
         if finished:
             break
-        step += 1
-        assert step < 2000, "the reply never finished"
+    else:
+        raise AssertionError("the reply never finished")
     assert {TurnStatus.NOT_SENT, TurnStatus.INTERRUPTED, TurnStatus.ANSWERED} <= outcomes
 
 

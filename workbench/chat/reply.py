@@ -12,6 +12,7 @@ import asyncio
 import json
 import time
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Protocol
 
 from workbench.chat.consent import ConsentPolicy
@@ -25,11 +26,10 @@ from workbench.chat.events import (
     Switched,
     Text,
     ToolStepped,
-    TurnStatus,
 )
 from workbench.chat.history import answered_version
+from workbench.chat.outcome import joined, settle
 from workbench.config import ModelRef, Settings
-from workbench.project.compress import context_budget
 from workbench.project.explore import ProjectAccess
 from workbench.providers import chain
 from workbench.providers.base import ChatMessage, ErrorKind, ProviderError, TextDelta, Usage
@@ -73,26 +73,17 @@ class ReplyHost(Protocol):
     def reply_ended(self, reply: Reply) -> None: ...
 
 
-NOT_SENT_KINDS = frozenset(
-    {
-        ErrorKind.UNREACHABLE,
-        ErrorKind.MODEL_MISSING,
-        ErrorKind.OVERLOADED,
-        ErrorKind.RATE_LIMITED,
-        ErrorKind.AUTH,
-    }
-)
-"""Failures that mean no model ever saw the prompt."""
-CUT_REASONS = frozenset({"length", "max_tokens"})
-"""Stop reasons of a reply that ran into its token limit (Ollama, Anthropic)."""
 RETRY_HINT = (
     "\n\nYour message is kept above: press r on it or here to send it again, "
     "now or after a restart."
 )
 
 
-def _joined(*notes: str | None) -> str:
-    return " ".join(note for note in notes if note)
+@dataclass(frozen=True, eq=False)
+class _TextReady:
+    """Queued for a batch of text; the consumer gets the batch as one `Text`."""
+
+    parts: list[str]
 
 
 class Reply:
@@ -116,13 +107,17 @@ class Reply:
         self.cancel_reason: str | None = None
         self.outcome: Ended | None = None
         """How it ended (set the moment it is saved)."""
-        self._queue: asyncio.Queue[ReplyEvent] = asyncio.Queue()
+        self._queue: asyncio.Queue[ReplyEvent | _TextReady] = asyncio.Queue()
         self._sanitizer = StreamSanitizer()
         self._parts: list[str] = []
         self._checkpointed = 0
         self._checkpoint_failed = False
         self._last_checkpoint = time.monotonic()
         self._ticker: asyncio.Task[None] | None = None
+        self._unsent: list[str] | None = None
+        """Text not handed to the consumer yet; one queued `_TextReady` stands for all of it."""
+        self._reached = False
+        """True once the model answered anything (text, a tool call, figures)."""
         self.emit(Started(prompt, self.message))
         self._task = asyncio.get_running_loop().create_task(self._run())
         # A task cancelled before it ever ran never enters `_run`: this still ends the turn.
@@ -137,13 +132,27 @@ class Reply:
         try:
             while True:
                 event = await self._queue.get()
+                if isinstance(event, _TextReady):
+                    if self._unsent is event.parts:
+                        self._unsent = None  # later text starts a new batch
+                    yield Text("".join(event.parts))
+                    continue
                 yield event
                 if isinstance(event, Ended):
                     return
         finally:
             # The consumer went away (its task was cancelled): the reply stops with it.
             if self.outcome is None:
-                self.cancel(self.cancel_reason or "Stopped")
+                self._task.cancel()
+
+    @property
+    def settings(self) -> Settings:
+        """The settings the reply runs under."""
+        return self.conversation.settings
+
+    def request_tokens(self) -> int:
+        """About how many tokens the request for this reply sends."""
+        return self.conversation.request_tokens(self.prompt)
 
     @property
     def text(self) -> str:
@@ -154,8 +163,7 @@ class Reply:
         """Stop the reply; what arrived is kept. False when it had ended already."""
         if self.outcome is not None:
             return False
-        if self.cancel_reason is None:
-            self.cancel_reason = reason
+        self.cancel_reason = self.cancel_reason or reason
         self._task.cancel()
         return True
 
@@ -172,7 +180,16 @@ class Reply:
 
     def emit(self, event: ReplyEvent) -> None:
         """Hand an event to the consumer (it is queued; the reply never waits for it)."""
+        self._unsent = None  # text after this event goes out after it
         self._queue.put_nowait(event)
+
+    def _emit_text(self, text: str) -> None:
+        # At full speed thousands of deltas arrive: the consumer gets what piled up since it
+        # last looked, as one `Text`, instead of one event (and one task switch) per delta.
+        if self._unsent is None:
+            self._unsent = []
+            self._queue.put_nowait(_TextReady(self._unsent))
+        self._unsent.append(text)
 
     async def _run(self) -> None:
         conversation = self.conversation
@@ -186,7 +203,7 @@ class Reply:
 
             def without_tools(ref: ModelRef) -> None:
                 note = f"{ref.name} cannot call tools: it saw only attached files."
-                self.message.note = _joined(self.message.note, note)
+                self.message.note = joined(self.message.note, note)
 
             access = conversation.project_access if conversation.tools_enabled else None
             events = chain.stream_chain(
@@ -206,8 +223,10 @@ class Reply:
                 if isinstance(event, TextDelta):
                     self._text(event.text)
                 elif isinstance(event, ToolStep):
+                    self._reached = True
                     self._tool_step(event)
                 elif isinstance(event, Usage):
+                    self._reached = True
                     self.usage = event
                 elif isinstance(event, chain.Switched):
                     self._switched(event)
@@ -237,7 +256,8 @@ class Reply:
         if not text:
             return
         self._parts.append(text)
-        self.emit(Text(text))
+        self._reached = True
+        self._emit_text(text)
         if time.monotonic() - self._last_checkpoint >= self.conversation.checkpoint_interval_s:
             self.checkpoint()
 
@@ -318,7 +338,7 @@ class Reply:
         tail = self._sanitizer.flush()
         if tail:
             self._parts.append(tail)
-            self.emit(Text(tail))
+            self._emit_text(tail)
         reply, prompt = self.message, self.prompt
         reply.content = self.text
         if self.usage is not None:
@@ -328,12 +348,12 @@ class Reply:
             reply.output_tokens = self.usage.output_tokens
             reply.duration_s = round(self.usage.duration_s, 2)
             reply.stop_reason = self.usage.stop_reason
-        status, error = self._status(error, cancelled)
+        status, error = settle(self, error, cancelled=cancelled, reached=self._reached)
         conversation = self.conversation
         if reply.content:
             conversation.messages.append(reply)
             if not self.save(reply):
-                reply.note = _joined(reply.note, "Not saved to disk (see the error).")
+                reply.note = joined(reply.note, "Not saved to disk (see the error).")
         if prompt.status != "done":
             self.save(prompt)  # the same id again: the newer line wins when it is read
         notice = None
@@ -358,72 +378,3 @@ class Reply:
         )
         conversation.reply_ended(self)
         self.emit(self.outcome)
-
-    def _status(
-        self, error: ProviderError | None, cancelled: bool
-    ) -> tuple[TurnStatus, ProviderError | None]:
-        """Set the reply's and the prompt's statuses and notes; the turn's status and error."""
-        reply, prompt = self.message, self.prompt
-        if cancelled:
-            reason = self.cancel_reason or "Stopped"
-            if reply.content:
-                reply.status = "interrupted"
-                reply.note = _joined(reply.note, f"{reason}: the part that arrived is kept.")
-                return TurnStatus.INTERRUPTED, None
-            prompt.status, prompt.note = "not_sent", "Stopped before any reply arrived."
-            return TurnStatus.NOT_SENT, None
-        if error is not None:
-            if reply.content:
-                reply.status = "failed"
-                reply.note = _joined(
-                    reply.note, "Cut short by an error: the part that arrived is kept."
-                )
-                prompt.status, prompt.note = "failed", None
-                return TurnStatus.FAILED, error
-            status = TurnStatus.NOT_SENT if error.kind in NOT_SENT_KINDS else TurnStatus.FAILED
-            prompt.status, prompt.note = (
-                ("not_sent" if status is TurnStatus.NOT_SENT else "failed"),
-                None,
-            )
-            return status, error
-        if not reply.content:
-            empty = ProviderError(ErrorKind.EMPTY_REPLY, self._empty_reason())
-            prompt.status, prompt.note = "failed", "The model sent an empty reply."
-            return TurnStatus.FAILED, empty
-        if reply.stop_reason in CUT_REASONS:
-            reply.status = "cut"
-            limit = self.conversation.settings.options_for(self.asked).max_tokens
-            at = f" ({limit:,} tokens)" if limit else ""
-            reply.note = _joined(
-                reply.note,
-                f"Cut at the token limit{at}: ask it to continue, or raise max_tokens for "
-                "the tier or the model in the config.",
-            )
-            return TurnStatus.CUT, None
-        reply.status = "done"
-        return TurnStatus.ANSWERED, None
-
-    def _empty_reason(self) -> str:
-        """Why a reply may have come back empty, and what to do."""
-        name = self.message.model or self.asked.name
-        text = f"{name} sent an empty reply (no text"
-        if self.message.output_tokens is not None:
-            text += f", {self.message.output_tokens} tokens out"
-        text += ")."
-        conversation = self.conversation
-        budget = context_budget(conversation.settings, self.asked)
-        tokens = conversation.request_tokens(self.prompt)
-        if self.message.stop_reason in CUT_REASONS:
-            text += " It stopped at its token limit before writing anything: raise max_tokens."
-        elif self.asked.provider == "ollama" and tokens > budget:
-            text += (
-                f" The request is about {tokens:,} tokens, more than the {budget:,} the model "
-                "reads (num_ctx): the context was full. Attach less, or raise num_ctx for the "
-                "tier or the model in the config."
-            )
-        else:
-            text += (
-                " The server may have failed without saying so (some servers report errors "
-                "inside the reply stream), or the model had nothing to say."
-            )
-        return text

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Literal
 
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
 from textual.widgets import Footer, Static
 
+from workbench.chat.events import ConsentRequest
 from workbench.config import ModelRef
 from workbench.providers.chain import Attempt
 from workbench.screens.framed_modal import FramedModal
@@ -70,6 +71,19 @@ class CloudConsentModal(FramedModal[Answer]):
             text = consent_text(self.candidate, self.attempts, self.tokens)
             yield Static(Content(text), classes="consent-text")
             yield Footer()
+
+    @classmethod
+    def ask(cls, app: App[object], request: ConsentRequest) -> None:
+        """Ask about `request` and answer it; withdrawn with the reply, the question goes."""
+        modal = cls(request.model, request.attempts, tokens=request.tokens)
+
+        def withdrawn(_future: object) -> None:
+            # Only if it is on top: dismissing pops whatever screen is.
+            if request.future.cancelled() and app.screen is modal:
+                modal.dismiss(None)
+
+        request.future.add_done_callback(withdrawn)
+        app.push_screen(modal, lambda answer: request.answer(answer or "no"))
 
     def action_answer(self, answer: Answer) -> None:
         """Close with the user's answer."""

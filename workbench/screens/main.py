@@ -106,6 +106,13 @@ class MainScreen(Screen[None]):
     def on_descendant_focus(self) -> None:
         self.pane_row.active = self.focused_pane_id()
 
+    def _busy(self, pane: Pane) -> bool:
+        """True (and says so) while the pane's reply is still arriving or being drawn."""
+        chat = self.chat(pane)
+        if chat.is_streaming:
+            self.notify(f"{chat.label} is still answering: Escape in that pane stops it.")
+        return chat.is_streaming
+
     def _problem(self, problem: str | None) -> None:
         if problem:
             self.notify(problem, severity="warning")
@@ -222,6 +229,8 @@ class MainScreen(Screen[None]):
 
     async def review_and_send(self, text: str, *, resent_from: int | None = None) -> None:
         """Show the send review for `text`; on confirm, snapshot it as a version and send it."""
+        if self._busy("implement"):
+            return
         if self.controller.summarizes_attachments(text):
             self.notify("Summarizing the large files the spec attaches, with the fast model…")
         try:
@@ -246,7 +255,7 @@ class MainScreen(Screen[None]):
                 self.notify(str(error), title="Not sent", severity="error", timeout=15)
                 return
             await self.follow("implement", reply)
-            self.notify(f"Spec v{reply.prompt.spec_version} sent to {plan.model.name}")
+            self.notify(f"Spec v{reply.prompt.spec_version} sent to {plan.estimate.model}")
 
         await self.app.push_screen(
             SendReviewModal(plan.payload, plan.estimate, plan.warnings), decided
@@ -295,6 +304,8 @@ class MainScreen(Screen[None]):
 
     async def action_git_summary(self) -> None:
         """Summarize the last commits with the fast model, as an Explore message."""
+        if self._busy("explore"):
+            return
         try:
             reply = await self.controller.git_summary()
         except ToolError as error:
@@ -308,6 +319,8 @@ class MainScreen(Screen[None]):
     async def action_critique(self) -> None:
         """Ask the Explore model to review the spec; the critique arrives as an Explore reply."""
         text = self.spec.text
+        if self._busy("explore"):
+            return
         try:
             reply = self.controller.critique(text)
         except (SendRefused, ConversationError) as error:

@@ -6,6 +6,8 @@ view per message and renders a reply's events as they come.
 
 from __future__ import annotations
 
+import contextlib
+
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -13,7 +15,7 @@ from textual.containers import Vertical
 from textual.content import Content
 from textual.message import Message as TextualMessage
 from textual.widgets import TextArea
-from textual.worker import Worker
+from textual.worker import Worker, WorkerCancelled, WorkerFailed
 
 from workbench.chat.conversation import Conversation, ConversationError
 from workbench.chat.events import (
@@ -246,15 +248,15 @@ class ChatPane(Vertical):
         except ConversationError as error:
             self._not_saved(error)
             return False  # the text stays in the input: nothing is lost
-        await self.show_message(prompt)
-        self.render_reply(self.conversation.reply(prompt))
+        reply = self.conversation.reply(prompt)  # at once: Escape can stop it from now on
+        await self.follow(reply)
         return True
 
     async def follow(self, reply: Reply) -> None:
-        """Show a prompt sent from elsewhere (the spec, a chore) and render its reply."""
+        """Show a reply's prompt (unless it is shown already) and render the reply."""
         if self.message_list.view_of(reply.prompt) is None:
             await self.show_message(reply.prompt)
-        self.render_reply(reply)
+        await self.render_reply(reply)
 
     def _not_saved(self, error: ConversationError) -> None:
         self.notify(str(error), title="Not sent", severity="error", timeout=15)
@@ -266,16 +268,41 @@ class ChatPane(Vertical):
         self.message_list.anchor()
         return view
 
-    def render_reply(self, reply: Reply) -> None:
-        """Render a reply's events as they come (in a worker, so the UI stays free)."""
+    async def render_reply(self, reply: Reply) -> None:
+        """Render a reply's events as they come (in a worker, so the UI stays free).
+
+        A reply still being drawn (its end can trail the core by a moment) is finished first.
+        """
+        previous = self._render_worker
+        if previous is not None and not previous.is_finished:
+            with contextlib.suppress(WorkerCancelled, WorkerFailed):
+                await previous.wait()
         self._rendering = True
         self._render_worker = self._consume(reply)
         self.update_title()
 
-    @work(exclusive=True, group="stream", exit_on_error=False)
+    @work(group="stream", exit_on_error=False)
     async def _consume(self, reply: Reply) -> None:
-        async for event in reply:
-            await self._show(event)
+        try:
+            async for event in reply:
+                await self._show(event)
+        finally:
+            if self._reply_view is not None or self._rendering:
+                self._abandon(reply)
+
+    def _abandon(self, reply: Reply) -> None:
+        """The rendering stopped before the end (the pane is going, or a bug): stop the reply
+        too, and leave nothing on screen that looks alive."""
+        reply.cancel("Stopped")
+        view, renderer = self._reply_view, self._renderer
+        self._reply_view = self._renderer = None
+        self._rendering = False
+        if renderer is not None:
+            renderer.discard()
+        if self.is_attached:
+            if view is not None and view.is_attached:
+                view.refresh_state()
+            self.update_title()
 
     async def _show(self, event: ReplyEvent) -> None:
         """Render one event of the reply under way."""
@@ -287,7 +314,7 @@ class ChatPane(Vertical):
             if self._renderer is not None:
                 await self._renderer.feed(event.text)
         elif isinstance(event, Progress):
-            self.border_subtitle = event.text
+            self.border_subtitle = Content(event.text)
         elif isinstance(event, PromptChanged):
             self.refresh_views(event.prompt)
             self.update_title()
@@ -304,22 +331,9 @@ class ChatPane(Vertical):
         elif isinstance(event, Notice):
             self.notify(event.text, title=event.title, severity=event.severity, timeout=15)
         elif isinstance(event, ConsentRequest):
-            self._ask_consent(event)
+            CloudConsentModal.ask(self.app, event)
         elif isinstance(event, Ended):
             await self._ended(event)
-
-    def _ask_consent(self, request: ConsentRequest) -> None:
-        """Ask whether the prompt may leave the machine; the reply waits for the answer."""
-        modal = CloudConsentModal(request.model, request.attempts, tokens=request.tokens)
-
-        def withdrawn(future: object) -> None:
-            # The reply was stopped: the question goes away with it (only if it is on top:
-            # dismissing pops whatever screen is).
-            if request.future.cancelled() and self.app.screen is modal:
-                modal.dismiss(None)
-
-        request.future.add_done_callback(withdrawn)
-        self.app.push_screen(modal, lambda answer: request.answer(answer or "no"))
 
     async def _inserted(self, event: Inserted) -> None:
         before = self.message_list.view_of(event.before)
@@ -374,21 +388,11 @@ class ChatPane(Vertical):
         except ConversationError as error:
             self._not_saved(error)
             return False
+        reply = self.conversation.reply(target)
         self.refresh_views(prompt)
-        if target is not prompt:
-            await self.show_message(target)
         self.message_list.anchor()
-        self.render_reply(self.conversation.reply(target))
+        await self.follow(reply)
         return True
-
-    @on(Worker.StateChanged)
-    def _worker_finished(self, event: Worker.StateChanged) -> None:
-        # A rendering that ended without `Ended` (cancelled with the pane) must not look alive.
-        if event.worker is self._render_worker and event.worker.is_finished:
-            self._rendering = False
-            if self._renderer is not None:
-                self._renderer.discard()
-            self.update_title()
 
     # -- navigation -------------------------------------------------------------------------
 
