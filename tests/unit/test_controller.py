@@ -10,8 +10,9 @@ import pytest
 
 from tests.fakes.anthropic_server import FakeAnthropic
 from tests.fakes.ollama_server import FakeOllama
+from tests.unit.helpers import tier_settings
 from workbench.chat.events import Ended, TurnStatus
-from workbench.config import ModelRef, Settings, TierSettings, load_settings
+from workbench.config import ModelRef
 from workbench.controller import SendRefused, SessionController
 from workbench.project.files import ToolError
 from workbench.providers.router import ProviderRouter
@@ -21,21 +22,7 @@ from workbench.spec.template import new_spec
 SPEC = new_spec("Refresh tokens") + "\nRefresh tokens when they expire.\n"
 
 
-def make_settings(ollama_url: str, anthropic: FakeAnthropic | None = None) -> Settings:
-    env = {"OLLAMA_HOST": ollama_url}
-    if anthropic is not None:
-        env |= {"ANTHROPIC_BASE_URL": anthropic.url, "ANTHROPIC_API_KEY": "sk-test"}
-    settings, problems = load_settings(Path("/nonexistent.toml"), env=env)
-    assert not problems
-    settings.anthropic.max_retries = 0
-    settings.tiers = {
-        "fast": TierSettings("ollama", ["qwen2.5-coder:7b"]),
-        "quality": TierSettings(
-            "ollama", ["qwen2.5-coder:14b", "qwen2.5-coder:32b"], fallback="cloud"
-        ),
-        "cloud": TierSettings("anthropic", ["claude-sonnet-5-5"]),
-    }
-    return settings
+make_settings = tier_settings
 
 
 @asynccontextmanager

@@ -15,6 +15,7 @@ import pytest
 
 from tests.fakes.anthropic_server import FakeAnthropic
 from tests.fakes.ollama_server import FakeOllama, closed_port_url
+from tests.unit.helpers import tier_settings
 from workbench.chat.consent import ConsentPolicy
 from workbench.chat.conversation import BusyError, Conversation, NotSavedError
 from workbench.chat.events import (
@@ -30,7 +31,7 @@ from workbench.chat.events import (
 )
 from workbench.chat.history import build_history
 from workbench.chat.reply import Reply
-from workbench.config import ModelRef, Settings, TierSettings, load_settings
+from workbench.config import ModelRef
 from workbench.providers.base import ErrorKind
 from workbench.providers.router import ProviderRouter
 from workbench.session.model import AssistantMessage, Message, UserMessage
@@ -40,22 +41,7 @@ FAST = ModelRef("ollama", "qwen2.5-coder:7b", "fast")
 QUALITY = ModelRef("ollama", "qwen2.5-coder:14b", "quality")
 
 
-def make_settings(ollama_url: str, anthropic: FakeAnthropic | None = None) -> Settings:
-    env = {"OLLAMA_HOST": ollama_url}
-    if anthropic is not None:
-        env |= {"ANTHROPIC_BASE_URL": anthropic.url, "ANTHROPIC_API_KEY": "sk-test"}
-    settings, problems = load_settings(Path("/nonexistent.toml"), env=env)
-    assert not problems
-    settings.anthropic.max_retries = 0
-    settings.checkpoint_interval_s = 0.01
-    settings.tiers = {
-        "fast": TierSettings("ollama", ["qwen2.5-coder:7b"]),
-        "quality": TierSettings(
-            "ollama", ["qwen2.5-coder:14b", "qwen2.5-coder:32b"], fallback="cloud"
-        ),
-        "cloud": TierSettings("anthropic", ["claude-sonnet-5-5"]),
-    }
-    return settings
+make_settings = tier_settings
 
 
 @asynccontextmanager

@@ -3,26 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
 from tests.fakes.ollama_server import FakeOllama
+from tests.unit.helpers import until
 from workbench.config import Settings
 from workbench.ollama_monitor import OllamaMonitor, OllamaState
 from workbench.providers.router import ProviderRouter
 
 POLL_PATHS = ["/api/version", "/api/tags", "/api/ps"]
-
-
-async def until(predicate: Callable[[], object], what: str = "condition") -> None:
-    """Wait for `predicate()` to hold (a generous bound only catches a hang)."""
-    try:
-        async with asyncio.timeout(10):
-            while not predicate():
-                await asyncio.sleep(0.005)
-    except TimeoutError:
-        raise AssertionError(f"timed out waiting for {what}") from None
 
 
 def router_for(url: str) -> ProviderRouter:

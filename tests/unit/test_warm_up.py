@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
 from tests.fakes.ollama_server import FakeOllama
+from tests.unit.helpers import until
 from workbench.config import ModelRef, Settings, TierSettings
 from workbench.ollama_monitor import OllamaMonitor
 from workbench.providers.router import ProviderRouter
@@ -16,16 +16,6 @@ from workbench.warm_up import WarmUp
 QUALITY = ModelRef("ollama", "qwen2.5-coder:14b", "quality")
 MISSING = ModelRef("ollama", "qwen2.5-coder:32b", "quality")
 CLOUD = ModelRef("anthropic", "claude-sonnet-5-5", "cloud")
-
-
-async def until(predicate: Callable[[], object], what: str = "condition") -> None:
-    """Wait for `predicate()` to hold (a generous bound only catches a hang)."""
-    try:
-        async with asyncio.timeout(10):
-            while not predicate():
-                await asyncio.sleep(0.005)
-    except TimeoutError:
-        raise AssertionError(f"timed out waiting for {what}") from None
 
 
 class Recorder:
