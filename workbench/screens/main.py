@@ -20,11 +20,9 @@ from workbench.keys import MAIN_BINDINGS
 from workbench.ollama_monitor import OllamaState
 from workbench.project.files import ToolError
 from workbench.screens.model_picker import ModelPickerModal
-from workbench.screens.section_picker import SectionPickerModal
 from workbench.screens.send_review import SendReviewModal, payload_text
 from workbench.screens.versions import VersionsModal
 from workbench.session.model import CHAT_PANES, Pane, as_chat_pane
-from workbench.spec.sections import Section
 from workbench.widgets.chat_pane import ChatPane
 from workbench.widgets.file_completion import ProjectFiles
 from workbench.widgets.message_view import MessageView
@@ -359,13 +357,7 @@ class MainScreen(Screen[None]):
 
     def action_outline(self) -> None:
         """Show the spec's sections with how full each is; Enter moves the cursor there."""
-
-        def chosen(section: Section | None) -> None:
-            if section is not None:
-                self.spec.editor.focus()
-                self.spec.editor.move_cursor((section.line, 0), center=True)
-
-        self.app.push_screen(SectionPickerModal(self.spec.text, title="Spec outline"), chosen)
+        self.spec.show_outline()
 
     def action_versions(self) -> None:
         """Show the diff between the spec and the last version sent; r re-sends a version."""

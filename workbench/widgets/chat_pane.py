@@ -324,7 +324,7 @@ class ChatPane(Vertical):
             if self._reply_view is not None:
                 self._reply_view.add_class("-after-tools")
         elif isinstance(event, Inserted):
-            await self._inserted(event)
+            await self.message_list.insert(event.message, event.before, covered=event.covered)
         elif isinstance(event, Switched):
             if self._reply_view is not None:
                 self._reply_view.refresh_state()
@@ -334,14 +334,6 @@ class ChatPane(Vertical):
             CloudConsentModal.ask(self.app, event)
         elif isinstance(event, Ended):
             await self._ended(event)
-
-    async def _inserted(self, event: Inserted) -> None:
-        before = self.message_list.view_of(event.before)
-        await self.message_list.mount(self.message_list.view_for(event.message), before=before)
-        covered = set(event.covered)
-        for view in self.views():
-            if view.message.id in covered:
-                view.set_compressed(True)
 
     async def _ended(self, outcome: Ended) -> None:
         """Finish rendering, then show how the turn came out."""

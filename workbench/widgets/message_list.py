@@ -87,6 +87,15 @@ class MessageList(VerticalScroll, can_focus=False):
             view.compressed, view.expanded = True, False
         return view
 
+    async def insert(
+        self, message: Message, before: Message, *, covered: tuple[str, ...] = ()
+    ) -> None:
+        """Mount a message added before `before` (a summary), collapsing what it covers."""
+        await self.mount(self.view_for(message), before=self.view_of(before))
+        for view in self.views():
+            if view.message.id in covered:
+                view.set_compressed(True)
+
     def views(self) -> list[MessageView]:
         """The message widgets, in order."""
         # Own children only: a full query would walk every markdown block of every reply.

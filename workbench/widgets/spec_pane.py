@@ -315,6 +315,16 @@ class SpecPane(Vertical):
         picker = SectionPickerModal(self.text, title=f"Promote {what} to…", default=default)
         self.app.push_screen(picker, chosen)
 
+    def show_outline(self) -> None:
+        """The spec's sections with how full each is; choosing one moves the cursor there."""
+
+        def chosen(section: Section | None) -> None:
+            if section is not None:
+                self.editor.focus()
+                self.editor.move_cursor((section.line, 0), center=True)
+
+        self.app.push_screen(SectionPickerModal(self.text, title="Spec outline"), chosen)
+
     def context_title(self) -> str | None:
         """The title of the spec's context section (where notes go by default), if it has one."""
         context = find_context_section(parse_sections(self.text))
