@@ -27,6 +27,7 @@ from workbench.chat.events import (
     ToolStepped,
 )
 from workbench.project.attach import describe_entry
+from workbench.project.explore import tool_call_text
 from workbench.session.transcript import attached_record
 from workbench.textclean import sanitize
 
@@ -46,23 +47,6 @@ def is_terminal(stream: TextIO) -> bool:
         return stream.isatty()
     except (AttributeError, ValueError):  # closed, or not a real stream
         return False
-
-
-def tool_call_line(name: str, arguments: str | None) -> str:
-    """`read_file path=app.py` from a tool step's name and its JSON arguments."""
-    try:
-        values = json.loads(arguments or "{}")
-    except ValueError:
-        values = {}
-    if not isinstance(values, dict):
-        return name
-    shown = [
-        f"{key}={value}"
-        if isinstance(value, str) and value and not any(c.isspace() for c in value)
-        else f"{key}={json.dumps(value, ensure_ascii=False)}"
-        for key, value in values.items()
-    ]
-    return " ".join([name, *shown])
 
 
 def event_record(event: ReplyEvent) -> dict[str, Any]:
@@ -219,7 +203,7 @@ class ReplyPrinter:
             case Inserted(message=message):
                 self.note(message.note or "Older messages were summarized.")
             case ToolStepped(message=message):
-                line = tool_call_line(message.tool_name or "?", message.tool_args)
+                line = tool_call_text(message)
                 failed = "" if message.status == "done" else f" (failed: {message.content})"
                 self.note(f"{self._tool_mark} {line}{failed}")
             case Switched(note=note):

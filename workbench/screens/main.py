@@ -51,7 +51,6 @@ class MainScreen(Screen[None]):
         self.project_files = ProjectFiles(controller.project_root)
         """The project's file list, shared by the `@` completion of every input."""
         self.load_warnings = controller.load()
-        controller.warm_up.on_change = self._show_warming
         controller.warm_up.notify = lambda text: self.notify(
             text, title="Warm-up", severity="warning"
         )
@@ -70,7 +69,7 @@ class MainScreen(Screen[None]):
                 id="spec",
             )
             yield self._chat_pane("implement", "Implement")
-        yield StatusBar(self.controller.monitor, id="status-bar")
+        yield StatusBar(self.controller, id="status-bar")
         yield Footer()
 
     def _chat_pane(self, pane: Pane, label: str) -> ChatPane:
@@ -86,7 +85,7 @@ class MainScreen(Screen[None]):
         self.app.theme_changed_signal.subscribe(self, lambda _theme: self.pane_row.paint())
         self.chat("explore").focus_input()
         self._problem(self.controller.remember_models())
-        self.refresh_status()
+        self.status_bar.refresh_line()
         self.controller.monitor.subscribe(self._ollama_changed)
         self.controller.monitor.start()
 
@@ -164,17 +163,6 @@ class MainScreen(Screen[None]):
         self.set_class(pane_id is not None, "-zoomed")
         self.query_one(TitleBar).zoomed = pane_id is not None
 
-    def refresh_status(self) -> None:
-        """Show each pane's model, the last reply's figures and the cloud cost."""
-        bar = self.status_bar
-        bar.set_models({pane: self.chat(pane).model for pane in CHAT_PANES})
-        bar.set_usage(self.controller.last_reply(), self.controller.cloud_cost())
-
-    def _show_warming(self) -> None:
-        # A query: a warm-up cancelled on unmount ends after the bar is gone.
-        for bar in self.query(StatusBar):
-            bar.set_warming(self.controller.warm_up.warming)
-
     def _ollama_changed(self, state: OllamaState, was_reachable: bool | None) -> None:
         """When Ollama is back, say how many prompts marked not sent can be retried now."""
         waiting = self.controller.waiting_prompts()
@@ -194,7 +182,7 @@ class MainScreen(Screen[None]):
 
     @on(ChatPane.ReplyFinished)
     def _reply_finished(self) -> None:
-        self.refresh_status()
+        self.status_bar.refresh_line()
 
     @on(SpecPane.Saved)
     def _spec_saved(self) -> None:
@@ -272,7 +260,7 @@ class MainScreen(Screen[None]):
         """Switch a chat pane to `model` (remembered with the session)."""
         self._problem(self.controller.set_model(chat.pane, model))
         chat.model_changed()
-        self.refresh_status()
+        self.status_bar.refresh_line()
 
     def action_cycle_model(self) -> None:
         """Switch the chat pane to the next model of its tier list."""

@@ -5,10 +5,9 @@ from __future__ import annotations
 from textual.content import Content
 from textual.widgets import Static
 
-from workbench.config import ModelRef
-from workbench.ollama_monitor import OllamaMonitor, OllamaState
+from workbench.controller import SessionController
+from workbench.ollama_monitor import OllamaState
 from workbench.providers.ollama import canonical_name
-from workbench.session.model import AssistantMessage
 from workbench.usage import describe_reply
 
 
@@ -24,41 +23,28 @@ class StatusBar(Static):
     }
     """
 
-    def __init__(self, monitor: OllamaMonitor, *, id: str | None = None):
+    def __init__(self, session: SessionController, *, id: str | None = None):
         super().__init__(id=id)
-        self.monitor = monitor
+        self.session = session
+        """The session whose models, last reply, cost and warm-up it shows."""
+        self.monitor = session.monitor
         """Polls Ollama; the line is rendered again when what it found changes."""
-        self.models: dict[str, ModelRef] = {}
-        """Pane name -> the model it uses."""
-        self.last_reply: AssistantMessage | None = None
-        self.cloud_cost = 0.0
-        """USD spent on cloud models in this session."""
-        self.warming: str | None = None
-        """A model being loaded ahead of a send (warm-up)."""
 
     def on_mount(self) -> None:
         self.monitor.subscribe(self._ollama_changed)
-        self._render_line()
+        self.session.warm_up.on_change = self.refresh_line
+        self.refresh_line()
 
     def on_unmount(self) -> None:
         self.monitor.unsubscribe(self._ollama_changed)
+        if self.session.warm_up.on_change == self.refresh_line:
+            self.session.warm_up.on_change = lambda: None
 
     def _ollama_changed(self, _state: OllamaState, _was_reachable: bool | None) -> None:
-        self._render_line()
+        self.refresh_line()
 
-    def set_models(self, models: dict[str, ModelRef]) -> None:
-        """Show the model each pane uses."""
-        self.models = dict(models)
-        self._render_line()
-
-    def set_usage(self, last_reply: AssistantMessage | None, cloud_cost: float) -> None:
-        """Show the figures of the last finished reply and the session's cloud cost."""
-        self.last_reply, self.cloud_cost = last_reply, cloud_cost
-        self._render_line()
-
-    def set_warming(self, model: str | None) -> None:
-        """Show that a model is being loaded ahead of the send; None when done."""
-        self.warming = model
+    def refresh_line(self) -> None:
+        """Render the line again from the session (a reply ended, a model changed, ...)."""
         self._render_line()
 
     def _render_line(self) -> None:
@@ -70,12 +56,15 @@ class StatusBar(Static):
             parts += [("● ", "$success"), f"Ollama {state.version}".rstrip()]
         else:
             parts += [("✗ Ollama unreachable", "bold $error"), (" (ollama serve?)", "$error")]
-        for pane, model in self.models.items():
+        session = self.session
+        warming = session.warm_up.warming
+        for pane, conversation in session.conversations.items():
+            model = conversation.model
             parts.append(f"  │  {pane.capitalize()}: {model.name}")
             name = canonical_name(model.name)
             if model.provider == "ollama" and name in state.loaded:
                 parts.append((" (loaded)", "$success"))
-            elif model.name == self.warming:
+            elif model.name == warming:
                 parts.append((" (warming up…)", "$warning"))
             elif (
                 model.provider == "ollama"
@@ -83,8 +72,9 @@ class StatusBar(Static):
                 and name not in state.installed
             ):
                 parts.append((" (not installed: ctrl+l)", "$warning"))
-        if self.last_reply is not None and (figures := describe_reply(self.last_reply)):
+        last_reply, cloud_cost = session.last_reply(), session.cloud_cost()
+        if last_reply is not None and (figures := describe_reply(last_reply)):
             parts.append(f"  │  last reply: {figures}")
-        if self.cloud_cost:
-            parts.append(f"  │  Claude ${self.cloud_cost:.3f}")
+        if cloud_cost:
+            parts.append(f"  │  Claude ${cloud_cost:.3f}")
         self.update(Content.assemble(*parts))
