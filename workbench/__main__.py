@@ -1,5 +1,6 @@
 """The `workbench` command: sessions, config, `doctor` (check the set-up), `pull` (models),
-and `ask` / `send` (a session's chats from the shell)."""
+`ask` / `send` (a session's chats from the shell) and `changes` / `apply` / `undo` (the
+Implement reply's edits)."""
 
 from __future__ import annotations
 
@@ -70,6 +71,9 @@ def build_parser() -> argparse.ArgumentParser:
     from workbench.cli_ask import add_parsers as add_ask_and_send
 
     add_ask_and_send(commands)
+    from workbench.cli_apply import add_parsers as add_changes_apply_undo
+
+    add_changes_apply_undo(commands)
     return parser
 
 
@@ -104,6 +108,11 @@ def main(argv: list[str] | None = None) -> int:
         from workbench.cli_ask import run_send
 
         return run_send(args, settings, config_problems)
+
+    if args.command in ("changes", "apply", "undo"):
+        from workbench.cli_apply import run_changes_command
+
+        return run_changes_command(args, settings, config_problems)
 
     store = SessionStore()
 

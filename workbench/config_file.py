@@ -46,6 +46,7 @@ def format_settings(settings: Settings, problems: list[ConfigProblem]) -> str:
         f"tools {'on' if settings.project.tools else 'off'}; git summary of "
         f"{settings.project.git_log_commits} commits; compress at "
         f"{settings.project.compress_at:.0%} of the window",
+        f"Apply         {'one git commit per apply' if settings.apply.commit else 'no commits'}",
         "",
         "Tiers",
     ]
@@ -253,8 +254,7 @@ output_price_per_mtok = 5.0
 # Answer briefly and concretely about this codebase. Use Markdown and fenced code blocks.
 # """
 # implement = """
-# Implement the task spec exactly. Show each changed file in full, in a fenced block after
-# its path.
+# Implement the task spec exactly. Write edits as SEARCH/REPLACE blocks after each file's path.
 # """
 
 [project]
@@ -270,6 +270,11 @@ git_log_commits = 20
 # When the Explore conversation fills this share of the fast model's context window, older
 # turns are summarized into one message that replaces them in what is sent.
 compress_at = 0.75
+
+[apply]
+# In a git repository, make one commit per apply holding only the applied files (never your
+# other staged changes), with a message the fast model writes; undo then commits the revert.
+commit = false
 
 [keys]
 # Remap a key binding: its id = the keys, comma-separated for more than one ("f10,f11").

@@ -180,6 +180,7 @@ _PROJECT: _Schema = {
     "git_log_commits": ("git_log_commits", _integer(1)),
     "compress_at": ("compress_at", _number(0, strict=True, high=1)),
 }
+_APPLY: _Schema = {"commit": ("commit", _boolean)}
 # Generation options, in a tier and in a model's table; "" clears a built-in default.
 _OPTIONS: _Schema = {
     "temperature": ("temperature", _unset_by_empty(_number(0, strict=False, high=2))),
@@ -200,7 +201,17 @@ _MODEL: _Schema = {
     "output_price_per_mtok": ("output_price_per_mtok", _number(0, strict=False)),
     **_OPTIONS,
 }
-SECTIONS = ("ollama", "anthropic", "tiers", "prompts", "templates", "models", "keys", "project")
+SECTIONS = (
+    "ollama",
+    "anthropic",
+    "tiers",
+    "prompts",
+    "templates",
+    "models",
+    "keys",
+    "project",
+    "apply",
+)
 """The tables a config file may have; every other top-level key is a plain setting."""
 
 
@@ -267,6 +278,7 @@ class _Reader:
         self.apply(self.table(data, "prompts"), settings, _PROMPTS, "prompts")
         self.apply(self.table(data, "templates"), settings, _TEMPLATES, "templates")
         self.apply(self.table(data, "project"), settings.project, _PROJECT, "project")
+        self.apply(self.table(data, "apply"), settings.apply, _APPLY, "apply")
         self.read_tiers(self.subtables(data, "tiers"), settings)
         for name, info in self.subtables(data, "models").items():
             # Keys left out keep the built-in value, so one price can be corrected on its own.

@@ -13,6 +13,7 @@ import asyncio
 from dataclasses import dataclass
 from pathlib import Path
 
+from workbench.apply.session_changes import SessionChanges
 from workbench.chat.consent import ConsentPolicy
 from workbench.chat.conversation import BusyError, Conversation
 from workbench.chat.reply import Reply
@@ -138,10 +139,21 @@ class SessionController:
         self.versions = session.versions
         self.promote_section: str | None = session.meta.promote_section
         """The spec section notes are promoted to (chosen with P); None = the context section."""
+        self.changes = SessionChanges(
+            session.folder,
+            self.project_root,
+            settings,
+            router,
+            self.implement,
+            fast_model=lambda: self.explore.model,
+            title=lambda: session.meta.title,
+        )
+        """The Implement reply's edits, staged for review, applied and undone."""
 
     def load(self) -> list[str]:
         """Read both transcripts; what the user should know (skipped lines, session warnings)."""
-        warnings = list(self.session.warnings)
+        staging = self.changes.staging
+        warnings = [*self.session.warnings, *staging.warnings, *staging.journal.warnings]
         self.session.warnings.clear()
         for conversation in self.conversations.values():
             warnings += conversation.load()

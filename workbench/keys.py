@@ -13,8 +13,11 @@ from collections.abc import Mapping
 from textual.binding import Binding, BindingsMap, BindingType
 from textual.dom import DOMNode
 
+from workbench.screens.changes import ChangesScreen
+from workbench.screens.hunk_modals import EditHunkModal, HunkModal
 from workbench.widgets.chat_input import ChatInput
 from workbench.widgets.chat_pane import ChatPane
+from workbench.widgets.diff_view import DiffView
 from workbench.widgets.message_view import MessageView
 
 APP_BINDINGS: list[BindingType] = [
@@ -111,6 +114,14 @@ MAIN_BINDINGS: list[BindingType] = [
         id="explore.git_summary",
     ),
     Binding(
+        "f6",
+        "changes",
+        "Changes",
+        tooltip="Review the Implement reply's edits hunk by hunk, apply them, undo",
+        priority=True,  # text inputs bind F6 to "select line"
+        id="implement.changes",
+    ),
+    Binding(
         "f8",
         "toggle_tools",
         "Tools",
@@ -130,7 +141,7 @@ MAIN_BINDINGS: list[BindingType] = [
 
 def binding_owners() -> list[type[DOMNode]]:
     """The widget classes, besides the app and the main screen, whose bindings can be remapped."""
-    return [ChatPane, ChatInput, MessageView]
+    return [ChatPane, ChatInput, MessageView, ChangesScreen, DiffView, HunkModal, EditHunkModal]
 
 
 def remappable_bindings() -> dict[str, Binding]:

@@ -28,10 +28,17 @@ DEFAULT_EXPLORE_PROMPT = (
 DEFAULT_IMPLEMENT_PROMPT = (
     "You implement a task spec written by a developer who has already explored the codebase. "
     "Implement the task exactly as specified: follow its constraints and the existing patterns, "
-    "and add nothing it does not ask for. For every file you change or create, write its path on "
-    "a line of its own, then the complete file in one fenced code block with a language tag; "
-    'never elide parts with comments such as "rest unchanged". Finish with a short list of '
-    "anything the developer must do by hand and any assumption you made."
+    "and add nothing it does not ask for. Your edits are applied to the project after the "
+    "developer reviews them, so write every change to an existing file as one or more "
+    "SEARCH/REPLACE blocks: the file's path on a line of its own, then a fenced block holding\n"
+    "<<<<<<< SEARCH\n(lines copied exactly from the file, enough to match one place)\n"
+    "=======\n(the lines that replace them)\n>>>>>>> REPLACE\n"
+    "Write a new file as its path on a line of its own, then the complete file in one fenced "
+    'block; never elide parts with comments such as "rest unchanged". Delete a file with a '
+    "line `DELETE path`. Where a literal edit is impractical (the same rename in many places), "
+    "write `MODEL_EDIT path`, one line of plain instructions, then `END_MODEL_EDIT`. "
+    "Finish with a short list of anything the developer must do by hand and any assumption you "
+    "made."
 )
 
 
@@ -85,6 +92,15 @@ class ProjectSettings:
     """Commits the git-history summary covers."""
     compress_at: float = 0.75
     """Summarize older Explore turns when the conversation fills this share of the window."""
+
+
+@dataclass
+class ApplySettings:
+    """How the Implement reply's accepted changes are written (`[apply]`)."""
+
+    commit: bool = False
+    """In a git repository, commit each apply (only the applied paths; a message the fast model
+    writes); undo then commits the revert."""
 
 
 @dataclass(kw_only=True)
@@ -194,6 +210,8 @@ class Settings:
     """Model name -> context window, prices and options (`[models."name"]`), over built-ins."""
     project: ProjectSettings = field(default_factory=ProjectSettings)
     """Attachments, tools and the small-model chores of the Explore pane."""
+    apply: ApplySettings = field(default_factory=ApplySettings)
+    """Writing accepted changes into the project."""
     keys: dict[str, str] = field(default_factory=dict)
     """Binding id -> keys (`[keys]`, e.g. "spec.send" -> "f12"); the UI checks the ids."""
     source: Path | None = None

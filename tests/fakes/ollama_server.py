@@ -545,6 +545,13 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m tests.fakes.ollama_server")
     parser.add_argument("--port", type=int, default=0, help="port to listen on (0 = any free)")
     parser.add_argument("--reply-file", type=Path, help="file whose text every model answers")
+    parser.add_argument(
+        "--reply-for",
+        action="append",
+        default=[],
+        metavar="MODEL=FILE",
+        help="file whose text this model answers (repeatable; wins over --reply-file)",
+    )
     parser.add_argument("--tokens-per-s", type=float, help="stream speed (default: full speed)")
     parser.add_argument("--chunk-chars", type=int, default=4, help="characters per chunk")
     parser.add_argument("--models", help="comma-separated installed models")
@@ -574,6 +581,9 @@ def main(argv: list[str] | None = None) -> None:
         fake.capabilities[name] = ["completion", "insert"]
     if args.reply_file:
         fake.reply = args.reply_file.read_text(encoding="utf-8")
+    for pair in args.reply_for:
+        model, _, file = pair.partition("=")
+        fake.replies[model] = Path(file).read_text(encoding="utf-8")
     fake.tokens_per_s = args.tokens_per_s
     fake.chunk_chars = args.chunk_chars
     fake.start()

@@ -581,6 +581,7 @@ def every_setting() -> set[tuple[str, str]]:
         "tiers": config_reader._TIER,
         "models": config_reader._MODEL,
         "project": config_reader._PROJECT,
+        "apply": config_reader._APPLY,
     }
     found = {(table, key) for table, schema in tables.items() for key in schema}
     assert set(tables) - {""} | {"keys"} == set(config_reader.SECTIONS)

@@ -11,14 +11,16 @@ from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widgets import Footer, TextArea
 
+from workbench.apply.session_changes import edited_files
 from workbench.chat.conversation import ConversationError
 from workbench.chat.reply import Reply
 from workbench.clipboard import copy_text
 from workbench.config import ModelRef
 from workbench.controller import SendRefused, SessionController
-from workbench.keys import MAIN_BINDINGS
+from workbench.keys import MAIN_BINDINGS, live_key
 from workbench.ollama_monitor import OllamaState
 from workbench.project.files import ToolError
+from workbench.screens.changes import ChangesScreen, show_changes
 from workbench.screens.model_picker import ModelPickerModal
 from workbench.screens.send_review import SendReviewModal, payload_text
 from workbench.screens.versions import VersionsModal
@@ -181,8 +183,29 @@ class MainScreen(Screen[None]):
             self.controller.warm_up.spec_edited(implement.model)
 
     @on(ChatPane.ReplyFinished)
-    def _reply_finished(self) -> None:
+    def _reply_finished(self, event: ChatPane.ReplyFinished) -> None:
         self.status_bar.refresh_line()
+        reply = event.outcome.reply
+        if event.pane.pane == "implement" and reply is not None:
+            files = edited_files(reply.content)
+            if files:
+                key = live_key(self, "implement.changes") or "F6"
+                self.notify(f"The reply edits {files} file(s): {key} reviews the changes.")
+
+    # -- the Implement reply's edits ----------------------------------------------------------
+
+    def action_changes(self) -> None:
+        """Review the Implement reply's edits (staged first if they are not yet)."""
+        if self.controller.changes.needs_staging() and self._busy("implement"):
+            return
+        changes = show_changes(self.app, self.controller.changes)
+        self.run_worker(changes, group="changes", exclusive=True)
+
+    @on(ChangesScreen.FollowUp)
+    async def _follow_up(self, event: ChangesScreen.FollowUp) -> None:
+        implement = self.chat("implement")
+        if not self._busy("implement") and await implement.send(event.text):
+            self.action_focus_pane("implement")
 
     @on(SpecPane.Saved)
     def _spec_saved(self) -> None:
