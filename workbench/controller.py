@@ -10,10 +10,11 @@ Core module: never imports textual.
 from __future__ import annotations
 
 import asyncio
+import functools
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from workbench.apply.session_changes import SessionChanges
 from workbench.chat.consent import ConsentPolicy
 from workbench.chat.conversation import BusyError, Conversation
 from workbench.chat.reply import Reply
@@ -56,6 +57,9 @@ from workbench.spec.payload import (
 from workbench.spec.templates import is_blank_template
 from workbench.usage import session_cost
 from workbench.warm_up import WarmUp
+
+if TYPE_CHECKING:
+    from workbench.apply.session_changes import SessionChanges
 
 SHOW_TIMEOUT_S = 3.0
 """Longest wait for /api/show: the review opens with "unknown" rather than hang."""
@@ -139,21 +143,26 @@ class SessionController:
         self.versions = session.versions
         self.promote_section: str | None = session.meta.promote_section
         """The spec section notes are promoted to (chosen with P); None = the context section."""
-        self.changes = SessionChanges(
-            session.folder,
+
+    @functools.cached_property
+    def changes(self) -> SessionChanges:
+        """The Implement reply's edits, staged for review, applied and undone (loaded on first
+        use: start-up does not pay for it)."""
+        from workbench.apply import session_changes
+
+        return session_changes.SessionChanges(
+            self.session.folder,
             self.project_root,
-            settings,
-            router,
+            self.settings,
+            self.router,
             self.implement,
             fast_model=lambda: self.explore.model,
-            title=lambda: session.meta.title,
+            title=lambda: self.session.meta.title,
         )
-        """The Implement reply's edits, staged for review, applied and undone."""
 
     def load(self) -> list[str]:
         """Read both transcripts; what the user should know (skipped lines, session warnings)."""
-        staging = self.changes.staging
-        warnings = [*self.session.warnings, *staging.warnings, *staging.journal.warnings]
+        warnings = list(self.session.warnings)
         self.session.warnings.clear()
         for conversation in self.conversations.values():
             warnings += conversation.load()

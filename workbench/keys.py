@@ -13,11 +13,8 @@ from collections.abc import Mapping
 from textual.binding import Binding, BindingsMap, BindingType
 from textual.dom import DOMNode
 
-from workbench.screens.changes import ChangesScreen
-from workbench.screens.hunk_modals import EditHunkModal, HunkModal
 from workbench.widgets.chat_input import ChatInput
 from workbench.widgets.chat_pane import ChatPane
-from workbench.widgets.diff_view import DiffView
 from workbench.widgets.message_view import MessageView
 
 APP_BINDINGS: list[BindingType] = [
@@ -141,6 +138,11 @@ MAIN_BINDINGS: list[BindingType] = [
 
 def binding_owners() -> list[type[DOMNode]]:
     """The widget classes, besides the app and the main screen, whose bindings can be remapped."""
+    # The Changes view is imported only here: the app does not load it until F6.
+    from workbench.screens.changes import ChangesScreen
+    from workbench.screens.hunk_modals import EditHunkModal, HunkModal
+    from workbench.widgets.diff_view import DiffView
+
     return [ChatPane, ChatInput, MessageView, ChangesScreen, DiffView, HunkModal, EditHunkModal]
 
 
@@ -158,6 +160,8 @@ def remappable_bindings() -> dict[str, Binding]:
 
 def check_keymap(keys: Mapping[str, str]) -> tuple[dict[str, str], list[str]]:
     """The usable part of `[keys]`, and a problem line per id that does not exist."""
+    if not keys:
+        return {}, []  # nothing to check: the bindings' classes need not be imported
     known = remappable_bindings()
     keymap: dict[str, str] = {}
     problems: list[str] = []

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from textual import on
 from textual.app import App, ComposeResult
 from textual.widgets import Input, TextArea
 
@@ -65,11 +64,11 @@ class ChangesApp(App[None]):
         return []
 
     def on_mount(self) -> None:
-        self.push_screen(ChangesScreen(self.staging))
+        self.push_screen(ChangesScreen(self.staging), self.keep)
 
-    @on(ChangesScreen.FollowUp)
-    def keep(self, message: ChangesScreen.FollowUp) -> None:
-        self.follow_ups.append(message.text)
+    def keep(self, text: str | None) -> None:
+        if text is not None:
+            self.follow_ups.append(text)
 
 
 def changes_screen(app: App[None]) -> ChangesScreen:

@@ -8,14 +8,13 @@ notification, never a crash.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from textual import on
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
-from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option
@@ -75,23 +74,15 @@ _KEYS = [
 ]
 
 
-class ChangesScreen(Screen[None]):
-    """The staged changes: a file list, the selected file's diff, and the edits that failed."""
+class ChangesScreen(Screen[str | None]):
+    """The staged changes: a file list, the selected file's diff, and the edits that failed.
+
+    Dismissed with the follow-up prompt to send to the Implement model (`f`), or None.
+    """
 
     CSS_PATH = "changes.tcss"
 
     BINDINGS = [Binding(k, a, d, tooltip=t, id=f"changes.{i}") for k, a, d, i, t in _KEYS]
-
-    class FollowUp(Message):
-        """The user sent the failed edits and rejection notes back to the Implement model.
-
-        Posted to the screen that opened this one (then bubbles to the app), as this one closes.
-        """
-
-        def __init__(self, text: str) -> None:
-            super().__init__()
-            self.text = text
-            """The follow-up prompt (`ChangeSet.follow_up()`)."""
 
     def __init__(self, changes: ChangeActions | StagingArea) -> None:
         super().__init__()
@@ -348,11 +339,7 @@ class ChangesScreen(Screen[None]):
         if not text:
             self.notify("Nothing to send back.", title="Changes")
             return
-        # To the screen that opened this one (it bubbles on to the app): this one is closing.
-        stack = self.app.screen_stack
-        below = stack[-2] if len(stack) > 1 and stack[-1] is self else self.app
-        below.post_message(self.FollowUp(text))
-        self.dismiss()
+        self.dismiss(text)
 
     def action_step_file(self, step: int) -> None:
         """Show the next (or previous) file."""
@@ -371,11 +358,16 @@ class ChangesScreen(Screen[None]):
 
     def action_close(self) -> None:
         """Back to the workbench."""
-        self.dismiss()
+        self.dismiss(None)
 
 
-async def show_changes(app: App[object], changes: SessionChanges) -> None:
-    """Stage the newest Implement reply if it is not yet (saying so), then open the Changes view."""
+async def show_changes(
+    app: App[object],
+    changes: SessionChanges,
+    follow_up: Callable[[str | None], Awaitable[None]],
+) -> None:
+    """Stage the newest Implement reply if it is not yet (saying so), then open the Changes view;
+    `follow_up` gets what it is dismissed with."""
     if changes.needs_staging():
         left = sum(h.decision == "accepted" for _, h in changes.staging.changes.open_hunks)
         if left:
@@ -390,4 +382,4 @@ async def show_changes(app: App[object], changes: SessionChanges) -> None:
         except ToolError as error:
             app.notify(str(error), severity="warning")
             return
-    await app.push_screen(ChangesScreen(changes))
+    await app.push_screen(ChangesScreen(changes), follow_up)

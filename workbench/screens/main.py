@@ -11,7 +11,6 @@ from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widgets import Footer, TextArea
 
-from workbench.apply.session_changes import edited_files
 from workbench.chat.conversation import ConversationError
 from workbench.chat.reply import Reply
 from workbench.clipboard import copy_text
@@ -20,7 +19,6 @@ from workbench.controller import SendRefused, SessionController
 from workbench.keys import MAIN_BINDINGS, live_key
 from workbench.ollama_monitor import OllamaState
 from workbench.project.files import ToolError
-from workbench.screens.changes import ChangesScreen, show_changes
 from workbench.screens.model_picker import ModelPickerModal
 from workbench.screens.send_review import SendReviewModal, payload_text
 from workbench.screens.versions import VersionsModal
@@ -187,6 +185,8 @@ class MainScreen(Screen[None]):
         self.status_bar.refresh_line()
         reply = event.outcome.reply
         if event.pane.pane == "implement" and reply is not None:
+            from workbench.apply.session_changes import edited_files  # not needed at start-up
+
             files = edited_files(reply.content)
             if files:
                 key = live_key(self, "implement.changes") or "F6"
@@ -196,15 +196,17 @@ class MainScreen(Screen[None]):
 
     def action_changes(self) -> None:
         """Review the Implement reply's edits (staged first if they are not yet)."""
+        from workbench.screens.changes import show_changes  # loaded on first use
+
         if self.controller.changes.needs_staging() and self._busy("implement"):
             return
-        changes = show_changes(self.app, self.controller.changes)
-        self.run_worker(changes, group="changes", exclusive=True)
+        shown = show_changes(self.app, self.controller.changes, self._follow_up)
+        self.run_worker(shown, group="changes", exclusive=True)
 
-    @on(ChangesScreen.FollowUp)
-    async def _follow_up(self, event: ChangesScreen.FollowUp) -> None:
+    async def _follow_up(self, text: str | None) -> None:
+        """Send the Changes view's follow-up (failed edits, rejection notes) to Implement."""
         implement = self.chat("implement")
-        if not self._busy("implement") and await implement.send(event.text):
+        if text and not self._busy("implement") and await implement.send(text):
             self.action_focus_pane("implement")
 
     @on(SpecPane.Saved)
