@@ -165,6 +165,7 @@ async def apply_changes(
     """Ask per file (unless --yes), then write the accepted hunks."""
     from workbench.apply.staging_area import unified_diff
     from workbench.cli_reply import read_answer
+    from workbench.project.files import ToolError
 
     changes = await staged(controller, printer)
     wanted = set(args.file or [])
@@ -194,7 +195,11 @@ async def apply_changes(
     if not chosen:
         printer.note("Nothing applied.")
         return NOTHING
-    result = await controller.changes.apply_changes(chosen)
+    try:
+        result = await controller.changes.apply_changes(chosen)
+    except (ToolError, OSError) as error:
+        printer.note(f"workbench: nothing was written: {error}")
+        return REFUSED
     if result.entry is None:
         printer.note(result.message)
         return REFUSED if result.review_again else NOTHING

@@ -120,9 +120,9 @@ class FileChange:
             if hunk.problem or hunk.decision == "applied":
                 continue  # lines not where it says (never written), or history
             out += base[at : hunk.old_start]
-            chosen = hunk.decision in decisions and not hunk.problem
-            out += hunk.final_lines if chosen else hunk.old_lines
-            at = hunk.old_start + len(hunk.old_lines)
+            end = hunk.old_start + len(hunk.old_lines)
+            out += hunk.final_lines if hunk.decision in decisions else base[hunk.old_start : end]
+            at = end
         out += base[at:]
         if out and base and not base[-1].endswith("\n") and out[-1] == base[-1] + self.newline:
             out[-1] = base[-1]  # the file had no newline at its end, and its last line stayed
@@ -344,8 +344,23 @@ def rebase(change: FileChange, now: FileText) -> int:
     reset = 0
     taken_until = 0
     fitted: list[Hunk] = []
+    if now.newline != change.newline:  # the file's line endings changed: the new lines follow
+        for hunk in change.hunks:
+            hunk.new_lines = [bare(line) + now.newline for line in hunk.new_lines]
+            if hunk.edited is not None:
+                hunk.edited = [bare(line) + now.newline for line in hunk.edited]
     for hunk in sorted(change.hunks, key=lambda h: h.old_start):
         if hunk.decision == "applied":
+            continue
+        if change.status == "deleted":
+            # A deletion covers the whole file: what it deletes now is what the user must see.
+            same = [bare(x) for x in hunk.old_lines] == [bare(x) for x in lines]
+            if not same and hunk.decision != "pending":
+                reset += 1
+                hunk.decision = "pending"
+            hunk.old_start, hunk.old_lines, hunk.before, hunk.after = 0, list(lines), [], []
+            hunk.problem = ""
+            fitted.append(hunk)
             continue
         whole = hunk.before + hunk.old_lines + hunk.after
         spots = _find(lines, whole, hunk.old_start - len(hunk.before))
@@ -356,8 +371,15 @@ def rebase(change: FileChange, now: FileText) -> int:
             own = _find(lines, hunk.old_lines, hunk.old_start)
             start = own[0] if len(own) == 1 else -1
             keep = False
-        if start < taken_until or start < 0:
-            hunk.problem = "the file changed on disk where this change goes; it cannot be applied"
+        present = not hunk.old_lines and [bare(x) for x in lines[start : start + hunk.added]] == [
+            bare(x) for x in hunk.final_lines
+        ]
+        if start < taken_until or start < 0 or present:
+            hunk.problem = (
+                "these lines are in the file already"
+                if present and start >= taken_until
+                else "the file changed on disk where this change goes; it cannot be applied"
+            )
             if hunk.decision == "accepted":
                 reset += 1
             hunk.decision = "pending"
@@ -367,6 +389,7 @@ def rebase(change: FileChange, now: FileText) -> int:
             hunk.decision = "pending"
             reset += 1
         hunk.old_start = start
+        hunk.old_lines = lines[start : start + len(hunk.old_lines)]  # their endings as they are now
         hunk.problem = ""
         taken_until = start + len(hunk.old_lines)
         with_context(lines, hunk)

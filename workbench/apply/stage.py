@@ -28,9 +28,14 @@ from workbench.apply.changes import (
 from workbench.apply.edits import Edit, ParsedReply
 from workbench.apply.filetext import FileText, read_file_text, split_lines
 from workbench.apply.match import NoMatch, Spot, closest_region, locate, reindent
+from workbench.project.files import DEFAULT_SKIP_DIRS as SKIP_DIRS
 from workbench.project.files import ToolError, confine
 from workbench.session.ids import now_iso
 
+BIG_REGION_LINES = 800
+"""Regions bigger than this (old + new lines) are diffed with difflib's autojunk heuristic."""
+MISSING_LOOKUP_DIRS = 2_000
+"""Folders looked through for a file of the same name when an edit's path does not exist."""
 MODEL_EDIT_MAX_LINES = 600
 """A plain-language edit goes to the fast model with the whole file only up to this length."""
 CUT_LAST = "unfinished: the reply was cut at its token limit before this edit was complete"
@@ -85,7 +90,10 @@ class _Work:
         region_source = self.provenance[start:end]
         out_lines: list[str] = []
         out_source: list[int] = []
-        matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
+        # A whole-file rewrite of thousands of lines: let difflib skip very common lines
+        # (blank lines, braces) as match seeds, or it takes seconds (bench/bench_apply.py).
+        big = len(old) + len(new) > BIG_REGION_LINES
+        matcher = difflib.SequenceMatcher(None, old, new, autojunk=big)
         for tag, i1, i2, j1, j2 in matcher.get_opcodes():
             if tag == "equal":
                 out_lines += old[i1:i2]
@@ -102,7 +110,16 @@ class _Work:
 
 
 def _new_lines(text: str, base: FileText) -> list[str]:
-    """Text from the reply as lines with the file's line ending."""
+    """Text from the reply as lines with the file's line ending; NoMatch when the file's
+    encoding cannot hold it."""
+    try:
+        text.encode(base.encoding)
+    except UnicodeEncodeError as error:
+        bad = text[error.start : error.end]
+        raise NoMatch(
+            f"the file is {base.encoding} text, which cannot hold {bad!r} from the new text; "
+            "edit it by hand or convert the file to UTF-8 first"
+        ) from None
     return [base.with_newline(line) for line in split_lines(text)]
 
 
@@ -185,12 +202,12 @@ class Stager:
     def _missing(self, path: str) -> str:
         name = Path(path).name
         found: list[str] = []
-        for folder, dirs, names in os.walk(self.root):
-            dirs[:] = [d for d in dirs if not d.startswith(".") and d != "node_modules"]
+        for looked, (folder, dirs, names) in enumerate(os.walk(self.root)):
+            dirs[:] = [d for d in dirs if not d.startswith(".") and d not in SKIP_DIRS]
             if name in names:
                 found.append(Path(folder, name).relative_to(self.root).as_posix())
-            if len(found) >= 3:
-                break
+            if len(found) >= 3 or looked >= MISSING_LOOKUP_DIRS:
+                break  # a hint, not a search: a huge tree is not walked to its end
         hint = f"; did you mean {' or '.join(found)}?" if found else ""
         return f"{path} does not exist{hint}"
 
@@ -202,6 +219,11 @@ class Stager:
             work.deleted = True
             return "delete"
         if edit.kind == "whole_file":
+            if edit.new_file and edit.format == "search_replace" and work.exists:
+                raise NoMatch(
+                    "an empty SEARCH creates a new file, but this file exists: give the lines "
+                    "to replace"
+                )
             changed = work.splice(0, len(lines), _new_lines(edit.replace, base), number)
             if not changed:
                 raise NoMatch("the file in the reply is the same as the file on disk")
@@ -237,13 +259,17 @@ class Stager:
         if not hunks:
             raise NoMatch("the diff has no hunks (no @@ lines)")
         how = "diff"
+        shift = 0  # how far the hunks before this one moved the lines
         for old_start, old, new, raw in hunks:
+            near = old_start + shift
+            shift += len(new) - len(old)
             if not old:
-                at = min(max(old_start, 0), len(work.lines))
-                work.splice(at, at, _new_lines("".join(new), work.base), number)
+                start, end = _ends_cleanly(work, *(2 * [min(max(near, 0), len(work.lines))]))
+                kept = [work.base.with_newline(x) for x in work.lines[start:end]]
+                work.splice(start, end, kept + _new_lines("".join(new), work.base), number)
                 continue
             try:
-                spot: Spot = locate(work.lines, old, near=old_start)
+                spot: Spot = locate(work.lines, old, near=near)
             except NoMatch:
                 if self.editor is None:
                     raise
@@ -301,6 +327,8 @@ class Stager:
         files: list[FileChange] = []
         for work in self.files.values():
             found = hunks_from_lines(work.base.lines, work.lines, work.provenance, work.deleted_by)
+            if not found and work.deleted and work.exists:
+                found = [(0, [], [], {i for i, o in enumerate(self.origins) if o == "delete"})]
             if not found:
                 continue
             hunks = []
@@ -339,7 +367,9 @@ def _diff_hunks(diff: str) -> list[tuple[int, list[str], list[str], str]]:
         header = _HUNK_HEADER.match(line)
         if header:
             raw = [line]
-            hunks.append((max(int(header.group(1)) - 1, 0), [], [], ""))
+            # "-5,0" inserts after line 5; "-5,2" replaces lines 5 and 6.
+            first = int(header.group(1)) if header.group(2) == "0" else int(header.group(1)) - 1
+            hunks.append((max(first, 0), [], [], ""))
             continue
         if not hunks or line.startswith("\\"):
             continue  # before the first hunk, or "\ No newline at end of file"

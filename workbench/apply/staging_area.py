@@ -112,6 +112,17 @@ class StagingArea:
         """Replace a hunk's new side with the user's own lines and accept it; saved."""
         change = self._file(path)
         hunk = self._hunk(path, index)
+        if hunk.problem:
+            raise ToolError(f"This change cannot be accepted: {hunk.problem}.")
+        if hunk.decision == "applied":
+            raise ToolError("This change is applied already; undo it first.")
+        try:
+            "".join(lines).encode(change.encoding)
+        except UnicodeEncodeError as error:
+            raise ToolError(
+                f"{path} is {change.encoding} text, which cannot hold "
+                f"{''.join(lines)[error.start : error.end]!r}."
+            ) from None
         ending = change.newline
         hunk.edited = [line.rstrip("\r\n") + ending for line in lines]
         hunk.decide("accepted")
@@ -165,8 +176,14 @@ class StagingArea:
         for change in chosen:
             base = bases[change.path]
             lines = change.render(base.lines)
-            gone = change.status == "deleted" and all(
-                h.decision == "accepted" for h in change.hunks if not h.problem
+            # Deleted only when the user accepted the deletion as it is (not edited).
+            gone = (
+                change.status == "deleted"
+                and not lines
+                and all(
+                    h.decision == "accepted" and h.edited is None and not h.problem
+                    for h in change.hunks
+                )
             )
             writes.append(
                 PlannedWrite(
