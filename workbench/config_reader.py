@@ -201,16 +201,8 @@ _MODEL: _Schema = {
     "output_price_per_mtok": ("output_price_per_mtok", _number(0, strict=False)),
     **_OPTIONS,
 }
-SECTIONS = (
-    "ollama",
-    "anthropic",
-    "tiers",
-    "prompts",
-    "templates",
-    "models",
-    "keys",
-    "project",
-    "apply",
+SECTIONS = tuple(
+    ["ollama", "anthropic", "tiers", "prompts", "templates", "models", "keys", "project", "apply"]
 )
 """The tables a config file may have; every other top-level key is a plain setting."""
 

@@ -151,13 +151,7 @@ class SessionController:
         from workbench.apply import session_changes
 
         return session_changes.SessionChanges(
-            self.session.folder,
-            self.project_root,
-            self.settings,
-            self.router,
-            self.implement,
-            fast_model=lambda: self.explore.model,
-            title=lambda: self.session.meta.title,
+            self.session, self.settings, self.router, self.implement, lambda: self.explore.model
         )
 
     def load(self) -> list[str]:

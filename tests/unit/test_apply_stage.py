@@ -8,14 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from workbench.apply.changes import (
-    ChangeSet,
-    load_changes,
-    rebase,
-    save_changes,
-)
+from workbench.apply.changes import ChangeSet, load_changes, save_changes
 from workbench.apply.edits import Edit, ParsedReply
 from workbench.apply.filetext import decode, read_file_text
+from workbench.apply.rebase import rebase
 from workbench.apply.stage import ModelEditError, stage_reply
 
 APP = "".join(f"line {i}\n" for i in range(1, 31))

@@ -24,7 +24,7 @@ from workbench.apply.journal_entry import (
     entry_from_json,
     plain_name,
 )
-from workbench.fileio import atomic_write
+from workbench.fileio import atomic_write, fsync_dir
 from workbench.project.files import ToolError, confine
 
 APPLIES_DIR = "applies"
@@ -165,7 +165,7 @@ class Journal:
                 folder.mkdir()
             except FileExistsError:
                 continue  # another apply took this id a moment ago
-            _fsync_dir(self.folder)
+            fsync_dir(self.folder)
             return folder
 
     def _save(self, entry: JournalEntry) -> None:
@@ -173,7 +173,7 @@ class Journal:
         record = {"version": JOURNAL_VERSION, **asdict(entry)}
         folder = self.entry_folder(entry)
         atomic_write(folder / ENTRY_FILE, json.dumps(record, indent=2).encode() + b"\n")
-        _fsync_dir(folder)
+        fsync_dir(folder)
 
 
 def apply_writes(
@@ -393,16 +393,3 @@ def _sha(data: bytes | None) -> str | None:
 def _extra_name(name: str) -> str:
     """`name` if it is a plain file name for an extra blob; ValueError otherwise."""
     return plain_name(name)
-
-
-def _fsync_dir(folder: Path) -> None:
-    """Flush a directory's entries, so a file renamed into it survives a crash."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return  # not possible on this system (Windows)
-    try:
-        with contextlib.suppress(OSError):
-            os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -21,6 +21,7 @@ from workbench.config import ModelRef, Settings
 from workbench.project.files import ToolError
 from workbench.providers.router import ProviderRouter
 from workbench.session.model import AssistantMessage
+from workbench.session.store import Session
 
 
 def reply_source(reply: AssistantMessage) -> str:
@@ -40,23 +41,20 @@ class SessionChanges:
 
     def __init__(
         self,
-        session_folder: Path,
-        project_root: Path,
+        session: Session,
         settings: Settings,
         router: ProviderRouter,
         implement: Conversation,
         fast_model: Callable[[], ModelRef],
-        title: Callable[[], str],
     ) -> None:
-        self.staging = StagingArea(session_folder, project_root)
+        self.session = session
+        self.staging = StagingArea(session.folder, Path(session.meta.project_dir))
         """The change set and the journal of what was applied."""
         self.settings = settings
         self.router = router
         self.implement = implement
         self.fast_model = fast_model
         """The model that makes model edits and commit messages (the Explore pane's)."""
-        self.title = title
-        """The spec's title, for commit messages."""
 
     def reply(self) -> AssistantMessage | None:
         """The newest Implement reply that has text (answered, cut, stopped or failed part way)."""
@@ -89,7 +87,12 @@ class SessionChanges:
     async def apply_changes(self, paths: list[str] | None = None) -> ApplyResult:
         """Write the accepted hunks (and commit them when `[apply] commit` is on)."""
         return await apply_changes(
-            self.staging, self.settings, self.router, self.fast_model(), self.title(), paths
+            self.staging,
+            self.settings,
+            self.router,
+            self.fast_model(),
+            self.session.meta.title,
+            paths,
         )
 
     async def undo_apply(self) -> UndoResult:

@@ -28,6 +28,7 @@ from workbench.apply.changes import (
 from workbench.apply.edits import Edit, ParsedReply
 from workbench.apply.filetext import FileText, read_file_text, split_lines
 from workbench.apply.match import NoMatch, Spot, closest_region, locate, reindent
+from workbench.apply.unified_diff import diff_hunks
 from workbench.project.files import DEFAULT_SKIP_DIRS as SKIP_DIRS
 from workbench.project.files import ToolError, confine
 from workbench.session.ids import now_iso
@@ -44,7 +45,6 @@ CUT_WHOLE_FILE = (
     "ask for the rest (or a SEARCH/REPLACE block)"
 )
 _IMPORT = re.compile(r"(import\s|from\s+\S+\s+import\s|#include\s|use\s+\S|require\()")
-_HUNK_HEADER = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
 
 
 class ModelEditError(Exception):
@@ -255,7 +255,7 @@ class Stager:
         return "tolerant" if spot.tolerant else "exact"
 
     async def _diff(self, edit: Edit, work: _Work, number: int) -> str:
-        hunks = _diff_hunks(edit.diff)
+        hunks = diff_hunks(edit.diff)
         if not hunks:
             raise NoMatch("the diff has no hunks (no @@ lines)")
         how = "diff"
@@ -357,36 +357,6 @@ class Stager:
         return ChangeSet(
             reply_id=self.reply_id, files=files, failures=self.failures, created=now_iso()
         )
-
-
-def _diff_hunks(diff: str) -> list[tuple[int, list[str], list[str], str]]:
-    """A unified diff's hunks as (0-based old start, old lines, new lines, the hunk as written)."""
-    hunks: list[tuple[int, list[str], list[str], str]] = []
-    raw: list[str] = []
-    for line in split_lines(diff):
-        header = _HUNK_HEADER.match(line)
-        if header:
-            raw = [line]
-            # "-5,0" inserts after line 5; "-5,2" replaces lines 5 and 6.
-            first = int(header.group(1)) if header.group(2) == "0" else int(header.group(1)) - 1
-            hunks.append((max(first, 0), [], [], ""))
-            continue
-        if not hunks or line.startswith("\\"):
-            continue  # before the first hunk, or "\ No newline at end of file"
-        start, old, new, _ = hunks[-1]
-        raw.append(line)
-        hunks[-1] = (start, old, new, "".join(raw))
-        body = line[1:] if line[:1] in (" ", "-", "+") else line
-        if not body.endswith("\n"):
-            body += "\n"
-        if line.startswith("-"):
-            old.append(body)
-        elif line.startswith("+"):
-            new.append(body)
-        else:  # context (a blank context line often loses its leading space)
-            old.append(body)
-            new.append(body)
-    return hunks
 
 
 async def stage_reply(

@@ -22,7 +22,6 @@ from workbench.apply.changes import (
     dump_changes,
     load_changes,
     parse_changes,
-    rebase,
     save_changes,
 )
 from workbench.apply.filetext import FileText, read_file_text
@@ -35,6 +34,7 @@ from workbench.apply.journal import (
 )
 from workbench.apply.journal_entry import JournalEntry
 from workbench.apply.parse import parse_edits
+from workbench.apply.rebase import rebase
 from workbench.apply.stage import ModelEditor, stage_reply
 from workbench.project.files import ToolError, confine
 

@@ -5,8 +5,10 @@ Core module: never imports textual.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
+from workbench.apply.filetext import split_lines
 from workbench.apply.reply_paths import clean_path
 
 DIFF_LINE_STARTS = (
@@ -97,3 +99,36 @@ def split_diff(lines: list[str]) -> list[DiffFile]:
         while part.hunks and not part.hunks[-1].strip():
             part.hunks.pop()
     return files
+
+
+HUNK_HEADER = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
+
+
+def diff_hunks(diff: str) -> list[tuple[int, list[str], list[str], str]]:
+    """A unified diff's hunks as (0-based old start, old lines, new lines, the hunk as written)."""
+    hunks: list[tuple[int, list[str], list[str], str]] = []
+    raw: list[str] = []
+    for line in split_lines(diff):
+        header = HUNK_HEADER.match(line)
+        if header:
+            raw = [line]
+            # "-5,0" inserts after line 5; "-5,2" replaces lines 5 and 6.
+            first = int(header.group(1)) if header.group(2) == "0" else int(header.group(1)) - 1
+            hunks.append((max(first, 0), [], [], ""))
+            continue
+        if not hunks or line.startswith("\\"):
+            continue  # before the first hunk, or "\ No newline at end of file"
+        start, old, new, _ = hunks[-1]
+        raw.append(line)
+        hunks[-1] = (start, old, new, "".join(raw))
+        body = line[1:] if line[:1] in (" ", "-", "+") else line
+        if not body.endswith("\n"):
+            body += "\n"
+        if line.startswith("-"):
+            old.append(body)
+        elif line.startswith("+"):
+            new.append(body)
+        else:  # context (a blank context line often loses its leading space)
+            old.append(body)
+            new.append(body)
+    return hunks
