@@ -94,3 +94,15 @@ async def test_review_apply_and_undo_three_files(ollama: FakeOllama, tmp_path: P
         await wait_until(pilot, lambda: len(ollama.chat_requests()) > requests)
         prompt = ollama.chat_requests()[-1]["messages"][-1]["content"]
         assert "- lib.py line 3 (you proposed `return 'hello'`): keep hi" in prompt
+
+
+async def test_f6_without_an_implement_reply_says_what_to_do(ollama: FakeOllama) -> None:
+    app = make_test_app(make_settings(ollama.url), spec=SPEC)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press("f6")
+        await wait_until(
+            pilot,
+            lambda: any("send the spec first" in n.message for n in app._notifications),
+            what="the notice",
+        )
+        assert app.screen is main_screen(app)

@@ -368,6 +368,10 @@ async def show_changes(
 ) -> None:
     """Stage the newest Implement reply if it is not yet (saying so), then open the Changes view;
     `follow_up` gets what it is dismissed with."""
+    staging = changes.staging
+    if changes.reply() is None and not staging.changes.files and not staging.journal.entries():
+        app.notify("No Implement reply to apply yet: send the spec first.", severity="warning")
+        return
     if changes.needs_staging():
         left = sum(h.decision == "accepted" for _, h in changes.staging.changes.open_hunks)
         if left:
