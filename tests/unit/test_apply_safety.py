@@ -1,5 +1,5 @@
-"""Review tests for workbench/apply: each one pins down a bug (it fails until fixed), unless its
-docstring says it is a guard."""
+"""The user's files are sacred: each test pins down a way an apply could write blind, in the
+wrong place or not at all (found by a review of workbench/apply), or guards one that works."""
 
 from __future__ import annotations
 
