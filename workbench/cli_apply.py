@@ -227,8 +227,9 @@ async def undo_last(
     except (UndoRefused, ToolError) as error:
         printer.note(f"workbench: {error}")
         return REFUSED
-    paths = ", ".join(result.entry.paths)
-    printer.note(f"Restored {paths} as they were before apply {result.entry.id}.")
+    paths = result.entry.paths
+    were = "it was" if len(paths) == 1 else "they were"
+    printer.note(f"Restored {', '.join(paths)} as {were} before apply {result.entry.id}.")
     if result.message:
         printer.note(result.message)
     return 0
