@@ -198,6 +198,11 @@ class FakeOllama(LoopbackServer):
         self.status_override: int | None = None
         """Answer /api/chat with this HTTP status and an `{"error": ...}` body."""
         self.status_message = "an unexpected error occurred"
+        self.generates_on_empty_prompt = False
+        """Generate on an empty /api/generate prompt, as servers imitating Ollama do (up to
+        `options.num_predict` tokens, else the whole reply), instead of only loading."""
+        self.warm_up_tokens: list[int] = []
+        """Tokens generated for each empty-prompt /api/generate."""
         self.delay_first_s = 0.0
         """Seconds to wait before the response headers of /api/chat (model loading)."""
         self.version = "0.12.6"
@@ -468,6 +473,18 @@ class FakeOllama(LoopbackServer):
             reply = {"model": model, "created_at": _now(), "response": text, "done": True}
             ex.send_json(200, {**reply, "done_reason": "stop"})
             return
+        if self.generates_on_empty_prompt:
+            chunks = self.chunks_for(model)
+            limit = (body.get("options") or {}).get("num_predict")
+            if isinstance(limit, int) and limit >= 0:
+                chunks = chunks[:limit]
+            self.warm_up_tokens.append(len(chunks))
+            reply = {"model": model, "created_at": _now(), "response": "".join(chunks)}
+            ex.send_json(
+                200, {**reply, "done": True, "done_reason": "length", "eval_count": len(chunks)}
+            )
+            return
+        self.warm_up_tokens.append(0)
         load = {"model": model, "created_at": _now(), "response": "", "done": True}
         ex.send_json(200, {**load, "done_reason": "load"})
 

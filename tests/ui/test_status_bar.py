@@ -92,7 +92,7 @@ async def test_editing_the_spec_warms_up_the_implement_model(ollama: FakeOllama)
         assert (request["model"], request["prompt"]) == ("qwen2.5-coder:14b", "")
         assert request["keep_alive"] == "30m"
         await wait_until(pilot, lambda: "qwen2.5-coder:14b (loaded)" in status(app), what="shown")
-        assert request["options"] == {"num_ctx": 8192}  # loaded as the send will want it
+        assert request["options"] == {"num_ctx": 8192, "num_predict": 1}  # as the send loads it
         # More typing does not ask again while the model is loaded.
         screen = main_screen(app)
         loaded = set(screen.controller.monitor.state.loaded)

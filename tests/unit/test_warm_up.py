@@ -91,13 +91,24 @@ async def test_a_warm_up_loads_the_model_as_the_send_will_want_it(
     await warm_up.wait()
     [request] = fake.generate_requests()
     assert (request["model"], request["prompt"], request["keep_alive"]) == (QUALITY.name, "", "30m")
-    assert request["options"] == {"num_ctx": 8192}
+    assert request["options"] == {"num_ctx": 8192, "num_predict": 1}
     assert warm_up.warming is None
     assert ui.warming == [QUALITY.name, None]
     assert ui.notices == []
     # The monitor is asked at once, so the status line shows the model loaded.
     await until(lambda: QUALITY.name in monitor.state.loaded, "monitor saw it loaded")
     assert warm_up.spec_edited(QUALITY) == "loaded"
+
+
+async def test_a_server_that_generates_on_an_empty_prompt_makes_one_token_at_most(
+    fake: FakeOllama, warm_up: WarmUp
+) -> None:
+    """An imitation of Ollama generated 399 tokens for a warm-up, and the send queued behind."""
+    fake.generates_on_empty_prompt = True
+    fake.reply = "a long answer nobody asked for " * 50
+    assert warm_up.spec_edited(QUALITY) == "started"
+    await warm_up.wait()
+    assert fake.warm_up_tokens == [1]
 
 
 async def test_no_warm_up_when_switched_off(

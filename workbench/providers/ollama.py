@@ -60,6 +60,10 @@ async def _load() -> None:
         await asyncio.to_thread(importlib.import_module, "ollama")
 
 
+WARM_UP_MAX_TOKENS = 1
+"""The most a warm-up may generate, on a server that generates on an empty prompt."""
+
+
 class OllamaProvider:
     """Streams chat replies from an Ollama server and lists its models."""
 
@@ -262,12 +266,16 @@ class OllamaProvider:
         the model again when the chat arrives.
         """
         client = await self._get_client()
+        # Real Ollama only loads on an empty prompt, but servers imitating its API generate
+        # (one made 399 tokens in 31 s, and the spec send queued behind it): at most one token.
+        # num_predict does not change how the model is loaded, so the send still finds it ready.
+        limited = {**request_options(options), "num_predict": WARM_UP_MAX_TOKENS}
         try:
             await client.generate(
                 model=model,
                 prompt="",
                 keep_alive=keep_alive_value(keep_alive),
-                options=request_options(options) or None,
+                options=limited,
             )
         except Exception as exc:
             raise self._error(exc, model=model) from exc
