@@ -37,6 +37,8 @@ def describe_reply(message: AssistantMessage) -> str:
     parts = []
     if message.input_tokens is not None:
         parts.append(f"{message.input_tokens:,} in")
+    elif message.output_tokens is not None:
+        parts.append("? in")  # the server did not count what it read (some gateways)
     if message.output_tokens is not None:
         parts.append(f"{message.output_tokens:,} out")
     speed = reply_speed(message)

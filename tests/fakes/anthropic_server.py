@@ -80,6 +80,11 @@ class FakeAnthropic(LoopbackServer):
         self.error_event_message = "Overloaded"
         self.delay_first_s = 0.0
         """Seconds to wait before the response headers."""
+        self.gateway_usage = False
+        """Report usage as gateways (LiteLLM) do: `input_tokens: 0` in `message_start`, the
+        real count in `message_delta`."""
+        self.usage_unknown = False
+        """Report `input_tokens: 0` everywhere (a server that does not count)."""
         self.requests: list[RecordedRequest] = []
         self._record_lock = threading.Lock()
         self._ids = itertools.count(1)
@@ -166,9 +171,11 @@ class FakeAnthropic(LoopbackServer):
         self.stream_began()
         started = time.monotonic()
         ex.begin_chunked("text/event-stream; charset=utf-8", {"request-id": self._request_id()})
-        self._event(
-            ex, "message_start", {"type": "message_start", "message": self._message(body, [])}
-        )
+        start = self._message(body, [])
+        real_input = start["usage"]["input_tokens"]
+        if self.gateway_usage or self.usage_unknown:
+            start["usage"]["input_tokens"] = 0
+        self._event(ex, "message_start", {"type": "message_start", "message": start})
         block = {"type": "text", "text": ""}
         self._event(
             ex,
@@ -210,7 +217,8 @@ class FakeAnthropic(LoopbackServer):
             {
                 "type": "message_delta",
                 "delta": {"stop_reason": "end_turn", "stop_sequence": None},
-                "usage": {"output_tokens": len(chunks)},
+                "usage": {"output_tokens": len(chunks)}
+                | ({"input_tokens": real_input} if self.gateway_usage else {}),
             },
         )
         self._event(ex, "message_stop", {"type": "message_stop"})

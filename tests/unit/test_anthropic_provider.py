@@ -78,6 +78,27 @@ async def test_streamed_reply_arrives_complete_in_order_with_usage(
     assert usage.stop_reason == "end_turn"
 
 
+async def test_a_gateway_s_input_count_in_message_delta_is_the_one_kept(
+    fake_anthropic: FakeAnthropic, provider: AnthropicProvider
+) -> None:
+    """LiteLLM sends `input_tokens: 0` in message_start and the real count in message_delta."""
+    _deltas, usage, _error = await collect(provider.stream_chat(MODEL, HELLO))
+    assert usage is not None and usage.input_tokens
+    counted = usage.input_tokens
+    fake_anthropic.gateway_usage = True
+    _deltas, usage, _error = await collect(provider.stream_chat(MODEL, HELLO))
+    assert usage is not None and usage.input_tokens == counted
+
+
+async def test_an_input_count_of_zero_is_unknown_not_zero(
+    fake_anthropic: FakeAnthropic, provider: AnthropicProvider
+) -> None:
+    fake_anthropic.usage_unknown = True
+    _deltas, usage, error = await collect(provider.stream_chat(MODEL, HELLO))
+    assert error is None and usage is not None
+    assert usage.input_tokens is None and usage.output_tokens
+
+
 async def test_request_carries_model_messages_system_and_key(
     fake_anthropic: FakeAnthropic, provider: AnthropicProvider
 ) -> None:
@@ -257,3 +278,11 @@ async def test_stall_mid_stream_is_a_timeout(fake_anthropic: FakeAnthropic) -> N
     assert deltas == fake_anthropic.chunks()[:1]
     assert error.kind is ErrorKind.TIMEOUT
     assert "partial text is kept" in error.message
+
+
+def test_an_unknown_input_count_is_shown_as_unknown() -> None:
+    from workbench.session.model import AssistantMessage
+    from workbench.usage import describe_reply
+
+    reply = AssistantMessage(id="r", content="x", input_tokens=None, output_tokens=12)
+    assert describe_reply(reply).startswith("? in · 12 out")

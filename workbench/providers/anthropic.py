@@ -186,6 +186,10 @@ class AnthropicProvider:
                 async for event in stream:
                     if event.type == "message_start":
                         input_tokens = event.message.usage.input_tokens
+                    elif event.type == "message_delta":
+                        # Gateways send 0 in message_start and the real count here.
+                        late = getattr(event.usage, "input_tokens", None)
+                        input_tokens = late if late else input_tokens
                     elif event.type == "content_block_delta" and event.delta.type == "text_delta":
                         partial = True
                         yield TextDelta(event.delta.text)
@@ -200,9 +204,11 @@ class AnthropicProvider:
                 final = await stream.get_final_message()
         except Exception as exc:
             raise self._error(exc, model=model, partial=partial) from exc
+        counted = input_tokens or final.usage.input_tokens
         yield Usage(
             model=final.model or model,
-            input_tokens=input_tokens if input_tokens is not None else final.usage.input_tokens,
+            # No request reads 0 tokens: a 0 means the server did not count (shown as unknown).
+            input_tokens=counted or None,
             output_tokens=final.usage.output_tokens,
             duration_s=time.monotonic() - started,
             stop_reason=final.stop_reason,
