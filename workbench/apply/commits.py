@@ -77,7 +77,7 @@ async def apply_changes(
     paths: list[str] | None = None,
 ) -> ApplyResult:
     """Write the accepted hunks; commit them when `[apply] commit` is on in a git repository."""
-    diff = staging.diff_text(paths)
+    diff = staging.diff_text(paths) if settings.apply.commit else ""  # for the message
     result = await asyncio.to_thread(staging.apply, paths)
     if result.entry is None or not settings.apply.commit:
         return result

@@ -24,7 +24,7 @@ from workbench.apply.changes import (
     parse_changes,
     save_changes,
 )
-from workbench.apply.filetext import FileText, read_file_text
+from workbench.apply.filetext import FileText, decode, read_file_text
 from workbench.apply.journal import (
     ChangedOnDisk,
     Journal,
@@ -204,14 +204,10 @@ class StagingArea:
             return ApplyResult(message=str(error), review_again=list(error.paths))
         for change, write in zip(chosen, writes, strict=True):
             data = write.data
-            written = FileText.empty() if data is None else self._written(change, data)
+            written = FileText.empty() if data is None else decode(data, change.path)
             change.mark_applied(written)
         self.save()
         return ApplyResult(entry=entry, written=[w.path for w in writes])
-
-    def _written(self, change: FileChange, data: bytes) -> FileText:
-        real, relative = confine(self.root, change.path)
-        return read_file_text(real, relative)
 
     def undo(self) -> JournalEntry:
         """Undo the last apply: the files and the staged changes as they were before it."""
