@@ -52,10 +52,24 @@ def build_parser() -> argparse.ArgumentParser:
     export_cmd.add_argument(
         "-o", "--output", metavar="FILE", help="write to FILE instead of printing it"
     )
-    commands.add_parser(
+    doctor_cmd = commands.add_parser(
         "doctor",
-        help="check the config, the Ollama server, the tiers' models, the API key and the "
-        "data folder, and say how to fix what is wrong",
+        help="check the config, the Ollama server, the tiers' models, the Anthropic API and "
+        "the data folder, and say how to fix what is wrong",
+        description="Check the set-up; every problem names the URL or file concerned and the "
+        "fix. Nothing is generated unless --deep is given.",
+    )
+    doctor_cmd.add_argument(
+        "--deep",
+        action="store_true",
+        help="also send a one-token chat to the first model of each Ollama tier (this may "
+        "load the models) and report the time or the error",
+    )
+    doctor_cmd.add_argument(
+        "--cloud",
+        action="store_true",
+        help="with --deep (implied), probe the Anthropic tiers too: this sends a short prompt "
+        "to the API and is billed (one output token per tier)",
     )
     pull_cmd = commands.add_parser(
         "pull",
@@ -95,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
         print(keys_help(), end="")
         return 0
     if args.command == "doctor":
-        return doctor(settings, problems)
+        return doctor(settings, problems, deep=args.deep or args.cloud, cloud=args.cloud)
     if args.command == "pull":
         from workbench.pull import run_pull
 
@@ -172,14 +186,23 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def doctor(settings: Settings, problems: list[ConfigProblem | str]) -> int:
-    """`workbench doctor`: print every check; exit 1 if one failed."""
+def doctor(
+    settings: Settings, problems: list[ConfigProblem | str], *, deep: bool, cloud: bool
+) -> int:
+    """`workbench doctor [--deep [--cloud]]`: print every check; exit 1 if one failed."""
     import asyncio
 
     from workbench.doctor import can_encode_marks, exit_code, format_checks, run_checks
 
+    if deep:
+        print(
+            f"Sending a one-token chat to {'every' if cloud else 'each Ollama'} tier's first "
+            "model (this may load models)...",
+            file=sys.stderr,
+            flush=True,
+        )
     try:
-        checks = asyncio.run(run_checks(settings, problems))
+        checks = asyncio.run(run_checks(settings, problems, deep=deep, cloud=cloud))
     except KeyboardInterrupt:
         print("Cancelled.", file=sys.stderr)
         return 130

@@ -215,6 +215,9 @@ def show_review(
                 "tok_per_s": estimate.tok_per_s,
                 "seconds": estimate.seconds,
                 "cost_usd": estimate.cost_usd,
+                "cost_min_usd": estimate.cost_min_usd,
+                "cost_max_usd": estimate.cost_max_usd,
+                "max_tokens": estimate.max_tokens,
                 "warnings": [{"code": w.code, "message": w.message} for w in plan.warnings],
                 "not_attached": list(plan.problems),
             }

@@ -28,9 +28,11 @@ from workbench.project.attach import (
     pending_attachments,
 )
 from workbench.project.attachments import attachment_text
+from workbench.project.compress import context_budget
 from workbench.project.git import git_history
 from workbench.providers.base import ProviderError
 from workbench.providers.fallback import expected_answerer
+from workbench.providers.ollama_wire import canonical_name
 from workbench.providers.router import ProviderRouter
 from workbench.session.model import (
     CHAT_PANES,
@@ -51,11 +53,10 @@ from workbench.spec.payload import (
     estimate_cost,
     estimate_seconds,
     estimate_tokens,
-    measured_tok_per_s,
     readiness_checks,
 )
 from workbench.spec.templates import is_blank_template
-from workbench.usage import session_cost
+from workbench.usage import measured_tok_per_s, session_cost
 from workbench.warm_up import WarmUp
 
 if TYPE_CHECKING:
@@ -338,6 +339,27 @@ class SessionController:
         window = shown.get("context_length")
         return window if isinstance(window, int) else None
 
+    def tokens_read(self, model: ModelRef, window: int | None) -> int | None:
+        """How much of the request an Ollama model reads, when less than its `window`.
+
+        Ollama gives a model `num_ctx` tokens (the request's, the context it is loaded with, or
+        the server's default) and drops the start of a longer prompt; None for Claude.
+        """
+        if model.provider != "ollama":
+            return None
+        loaded = self.monitor.state.loaded.get(canonical_name(model.name))
+        reads = context_budget(
+            self.settings, model, loaded_with=loaded.context_length if loaded else None
+        )
+        return reads if window is None or reads < window else None
+
+    def reply_limit(self, model: ModelRef) -> int | None:
+        """The longest reply `model` may write: its max_tokens, or the Anthropic default."""
+        limit = self.settings.options_for(model).max_tokens
+        if limit is None and model.provider == "anthropic":
+            return self.settings.anthropic.max_tokens
+        return limit
+
     async def prepare_send(self, text: str, *, resent_from: int | None = None) -> SendPlan:
         """What sending `text` to the Implement model would send, cost, and who would answer.
 
@@ -358,22 +380,31 @@ class SessionController:
         target = answerer or model
         window = await self.context_window(target)
         explore_texts = [m.content for m in self.explore.messages if m.role != "error"]
+        reads = self.tokens_read(target, window)
         warnings = readiness_checks(
-            text, payload, context_window=window, explore_texts=explore_texts
+            text, payload, context_window=window, explore_texts=explore_texts, reads=reads
         )
         if fallback_note:
             warnings.insert(0, ReadinessWarning("answerer", fallback_note))
-        tok_per_s = measured_tok_per_s(implement.messages, target.name)
+        # The same model may have answered in Explore: its speed there is its speed here.
+        tok_per_s = measured_tok_per_s(self.all_messages(), target.name)
+        max_tokens = self.reply_limit(target)
+        typical = min(TYPICAL_REPLY_TOKENS, max_tokens) if max_tokens else TYPICAL_REPLY_TOKENS
+        prices, tokens_in = self.settings.models, payload.total_tokens
         estimate = SendEstimate(
             model=target.name,
             tier=target.tier or target.provider,
             context_window=window,
+            reads=reads,
             tok_per_s=tok_per_s,
-            seconds=estimate_seconds(TYPICAL_REPLY_TOKENS, tok_per_s),
-            cost_usd=estimate_cost(
-                target.name, payload.total_tokens, TYPICAL_REPLY_TOKENS, self.settings.models
-            ),
+            seconds=estimate_seconds(typical, tok_per_s),
+            cost_usd=estimate_cost(target.name, tokens_in, typical, prices),
             version=(self.versions.latest() or 0) + 1,
+            cost_min_usd=estimate_cost(target.name, tokens_in, 0, prices),
+            cost_max_usd=estimate_cost(target.name, tokens_in, max_tokens, prices)
+            if max_tokens
+            else None,
+            max_tokens=max_tokens,
         )
         return SendPlan(
             text, payload, entries, estimate, warnings, model, resent_from, tuple(problems)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from textual.binding import Binding, BindingsMap, BindingType
+from textual.binding import Binding, BindingType
 from textual.dom import DOMNode
 
 from workbench.widgets.chat_input import ChatInput
@@ -141,9 +141,19 @@ def binding_owners() -> list[type[DOMNode]]:
     # The Changes view is imported only here: the app does not load it until F6.
     from workbench.screens.changes import ChangesScreen
     from workbench.screens.hunk_modals import EditHunkModal, HunkModal
+    from workbench.screens.model_picker import ModelPickerModal
     from workbench.widgets.diff_view import DiffView
 
-    return [ChatPane, ChatInput, MessageView, ChangesScreen, DiffView, HunkModal, EditHunkModal]
+    return [
+        ChatPane,
+        ChatInput,
+        MessageView,
+        ModelPickerModal,
+        ChangesScreen,
+        DiffView,
+        HunkModal,
+        EditHunkModal,
+    ]
 
 
 def remappable_bindings() -> dict[str, Binding]:
@@ -174,18 +184,6 @@ def check_keymap(keys: Mapping[str, str]) -> tuple[dict[str, str], list[str]]:
                 f"Known ids: {', '.join(sorted(known))}"
             )
     return keymap, problems
-
-
-def live_key(node: DOMNode, binding_id: str) -> str:
-    """The first key bound to `binding_id` on `node` right now (after the keymap), or ""."""
-    bindings: BindingsMap = node._bindings.copy()
-    keymap = node.app._keymap if node.is_attached else {}
-    if keymap:
-        bindings.apply_keymap(keymap)
-    for key, key_bindings in bindings.key_to_bindings.items():
-        if any(binding.id == binding_id for binding in key_bindings):
-            return key
-    return ""
 
 
 def keys_help() -> str:

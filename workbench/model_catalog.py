@@ -5,7 +5,9 @@ Core module: never imports textual.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Literal
 
@@ -16,6 +18,8 @@ from workbench.providers.ollama import canonical_name
 ModelState = Literal["installed", "missing", "unknown", "cloud", "no-key"]
 
 TIER_BADGES = {"fast": "⚡ fast", "quality": "◆ quality", "cloud": "☁ cloud"}
+OTHER_INSTALLED = "other installed"
+"""The heading of the installed Ollama models that are in no tier."""
 
 STATE_LABELS: dict[ModelState, str] = {
     "installed": "installed",
@@ -36,11 +40,23 @@ class ModelEntry:
     """What `/api/tags` says about an installed Ollama model."""
     loaded: LoadedModel | None = None
     """What `/api/ps` says when the model is in memory."""
+    tiers: tuple[str, ...] = ()
+    """Every tier that lists the model, in the settings' order (`ref.tier` is the first)."""
+
+    @property
+    def tier_names(self) -> tuple[str, ...]:
+        """The tiers that list the model; () for an installed model in no tier."""
+        return self.tiers or ((self.ref.tier,) if self.ref.tier else ())
 
     @property
     def badge(self) -> str:
-        """The tier badge, or "other" for an installed model in no tier."""
-        return TIER_BADGES.get(self.ref.tier, self.ref.tier or "other")
+        """ "⚡ fast, ◆ quality": every tier badge, or "other" for a model in no tier."""
+        return ", ".join(TIER_BADGES.get(t, t) for t in self.tier_names) or "other"
+
+    @property
+    def tiers_label(self) -> str:
+        """ "fast, quality": the tiers in words, "" for a model in no tier."""
+        return ", ".join(self.tier_names)
 
     @property
     def status(self) -> str:
@@ -62,6 +78,16 @@ class ModelEntry:
         if info.size_bytes:
             parts.append(f"{info.size_bytes / 1e9:.1f} GB")
         return " ".join(parts)
+
+    def ref_in(self, tier: str) -> ModelRef:
+        """The model as a pane of `tier` should use it: that tier's settings if it lists the
+        model, else the first tier's."""
+        return replace(self.ref, tier=tier) if tier in self.tier_names else self.ref
+
+    def matches(self, query: str) -> bool:
+        """True when every word of `query` is part of the model's name (case-insensitive)."""
+        name = self.ref.name.casefold()
+        return all(word in name for word in query.casefold().split())
 
     def memory(self, now: datetime | None = None) -> str:
         """ "loaded · 4.7 GB VRAM · 4 min left", or "" when not in memory."""
@@ -105,28 +131,89 @@ def build_catalog(
     # Ollama lists "llama3.2" as "llama3.2:latest": compare the names it would list.
     by_name = {canonical_name(info.name): info for info in installed or []}
     in_memory = {canonical_name(model.name): model for model in loaded or []}
-    entries: list[ModelEntry] = []
-    seen: set[tuple[str, str]] = set()
+    entries: dict[tuple[str, str], ModelEntry] = {}
     for tier, tier_settings in settings.tiers.items():
         for name in tier_settings.models:
             local = tier_settings.provider == "ollama"
             key = (tier_settings.provider, canonical_name(name) if local else name)
-            if key in seen:
+            if (listed := entries.get(key)) is not None:
+                # One row per model: a model in several tiers shows them all.
+                if tier not in listed.tiers:
+                    entries[key] = replace(listed, tiers=(*listed.tiers, tier))
                 continue
-            seen.add(key)
             ref = ModelRef(tier_settings.provider, name, tier)
             if tier_settings.provider == "anthropic":
                 state: ModelState = "cloud" if settings.anthropic.api_key else "no-key"
-                entries.append(ModelEntry(ref, state))
+                entries[key] = ModelEntry(ref, state, tiers=(tier,))
             elif installed is None:
-                entries.append(ModelEntry(ref, "unknown"))
-            elif (listed := canonical_name(name)) in by_name:
-                entries.append(ModelEntry(ref, "installed", by_name[listed], in_memory.get(listed)))
+                entries[key] = ModelEntry(ref, "unknown", tiers=(tier,))
+            elif key[1] in by_name:
+                info = by_name[key[1]]
+                entries[key] = ModelEntry(ref, "installed", info, in_memory.get(key[1]), (tier,))
             else:
-                entries.append(ModelEntry(ref, "missing"))
+                entries[key] = ModelEntry(ref, "missing", tiers=(tier,))
     for info in installed or []:
-        listed = canonical_name(info.name)
-        if ("ollama", listed) not in seen:
+        key = ("ollama", canonical_name(info.name))
+        if key not in entries:
             ref = ModelRef("ollama", info.name, "")
-            entries.append(ModelEntry(ref, "installed", info, in_memory.get(listed)))
-    return entries
+            entries[key] = ModelEntry(ref, "installed", info, in_memory.get(key[1]))
+    return list(entries.values())
+
+
+@dataclass(frozen=True)
+class CatalogGroup:
+    """The models under one heading of the model picker: a tier's, or the other installed."""
+
+    tier: str
+    """The tier whose models these are; "" for installed models in no tier."""
+    entries: tuple[ModelEntry, ...]
+    """The models, in the catalog's order."""
+
+    @property
+    def title(self) -> str:
+        """ "⚡ fast", or "other installed"."""
+        return TIER_BADGES.get(self.tier, self.tier) if self.tier else OTHER_INSTALLED
+
+
+def group_catalog(entries: Iterable[ModelEntry], query: str = "") -> list[CatalogGroup]:
+    """The entries matching `query` under their first tier, tiers in the catalog's order, the
+    models in no tier last; groups left empty by the query are dropped."""
+    groups: dict[str, list[ModelEntry]] = {}
+    others: list[ModelEntry] = []
+    for entry in entries:
+        # Setdefault before filtering keeps the tiers' order whatever the query leaves.
+        members = groups.setdefault(entry.ref.tier, []) if entry.ref.tier else others
+        if entry.matches(query):
+            members.append(entry)
+    found = [CatalogGroup(tier, tuple(members)) for tier, members in groups.items() if members]
+    if others:
+        found.append(CatalogGroup("", tuple(others)))
+    return found
+
+
+def cell_width(text: str) -> int:
+    """Terminal cells `text` takes: wide (East Asian) characters take two."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def middle_ellipsis(text: str, width: int) -> str:
+    """`text` cut to `width` cells with "…" in the middle, keeping its start and more of its end
+    (where a model's version and size are): "openrouter/anth…3.5-sonnet-20241022"."""
+    if cell_width(text) <= width:
+        return text
+    if width <= 1:
+        return "…"[:width]
+    keep = width - 1
+    head = _fit(text, keep * 9 // 20)
+    tail = _fit(text[::-1], keep - cell_width(head))[::-1]
+    return f"{head}…{tail}"
+
+
+def _fit(text: str, width: int) -> str:
+    """The longest start of `text` that fits in `width` cells."""
+    used = 0
+    for index, char in enumerate(text):
+        used += cell_width(char)
+        if used > width:
+            return text[:index]
+    return text

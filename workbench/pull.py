@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
 from typing import TextIO
 
 from workbench.config import Settings
-from workbench.providers.base import ProviderError, PullProgress
+from workbench.providers.base import ErrorKind, ProviderError, PullProgress
 from workbench.providers.ollama import OllamaProvider, canonical_name
 
 BAR_WIDTH = 24
@@ -43,6 +43,42 @@ def wanted_models(settings: Settings, tier: str | None, models: Iterable[str]) -
     for name in names:
         unique.setdefault(canonical_name(name), name)
     return list(unique.values())
+
+
+def listed_name(model: str) -> str:
+    """The name /api/tags lists a model under: "registry.ollama.ai/library/x" is "x:latest"."""
+    return canonical_name(model).removeprefix("registry.ollama.ai/").removeprefix("library/")
+
+
+async def pull_model(provider: OllamaProvider, model: str) -> AsyncIterator[PullProgress]:
+    """Download a model, yielding the server's progress, then check the server lists it.
+
+    Servers imitating Ollama may answer "success" to a pull without downloading anything
+    (ollama-proxy-plus does, for any name), so the end of the stream proves nothing: the model
+    must be in /api/tags afterwards. Raises `ProviderError` (naming the server's URL) when the
+    download fails or the model is not listed after it.
+    """
+    succeeded = False
+    steps = provider.pull(model)
+    try:
+        async for progress in steps:
+            succeeded = succeeded or progress.status == "success"
+            yield progress
+    finally:
+        # Closed with us (a cancelled or abandoned pull), so its HTTP stream closes at once.
+        close = getattr(steps, "aclose", None)
+        if close is not None:
+            await close()
+    listed = {listed_name(m.name) for m in await provider.list_models()}
+    if listed_name(model) in listed:
+        return
+    said = "said the pull succeeded" if succeeded else "ended the pull without an error"
+    raise ProviderError(
+        ErrorKind.MODEL_MISSING,
+        f"The server at {provider.url} {said} but does not list '{model}' among its models "
+        "(/api/tags). It may not be a real Ollama server, or it does not support pulls: check "
+        "OLLAMA_HOST, or install the model on that server by its own means.",
+    )
 
 
 def download_size(count: int) -> str:
@@ -145,17 +181,17 @@ async def pull_models(
     provider: OllamaProvider, wanted: list[str], printer: ProgressPrinter, report: PullReport
 ) -> None:
     """Pull each model not installed yet; record the outcome of each in `report`."""
-    installed = {canonical_name(m.name) for m in await provider.list_models()}
+    installed = {listed_name(m.name) for m in await provider.list_models()}
     for model in wanted:
-        if canonical_name(model) in installed:
+        if listed_name(model) in installed:
             report.already.append(model)
             printer.say(f"{model}: already installed")
     for model in wanted:
-        if canonical_name(model) in installed:
+        if listed_name(model) in installed:
             continue
         printer.start(model)
         try:
-            async for progress in provider.pull(model):
+            async for progress in pull_model(provider, model):
                 printer.update(progress)
         except ProviderError as error:
             report.failed.append((model, error.message))

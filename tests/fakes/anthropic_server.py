@@ -88,6 +88,18 @@ class FakeAnthropic(LoopbackServer):
         self.requests: list[RecordedRequest] = []
         self._record_lock = threading.Lock()
         self._ids = itertools.count(1)
+        # `workbench doctor`'s endpoint check (issue 11): the model list and a gateway's 404s.
+        self.not_found_everywhere = False
+        """Answer every request with FastAPI's HTTP 404 `{"detail": "Not Found"}`, as a gateway
+        does when the base URL is wrong."""
+        self.serves_models = True
+        """Serve GET /v1/models (the real API's free model list); False answers it 404, as
+        gateways that only forward /v1/messages do."""
+        self.listed_models = ["claude-sonnet-5-5", "claude-haiku-5-5"]
+        """What GET /v1/models lists when `models` is None."""
+        self.rejects_empty_messages = False
+        """Answer a message request with no messages HTTP 400, as the real API does before any
+        model runs (off by default: older tests send none and expect a reply)."""
 
     def message_requests(self) -> list[dict[str, Any]]:
         """The JSON bodies of every POST /v1/messages so far."""
@@ -105,6 +117,8 @@ class FakeAnthropic(LoopbackServer):
             self.requests.append(RecordedRequest(method, path, body, headers))
 
     def route(self, ex: Exchange, method: str, path: str, body: dict[str, Any]) -> None:
+        if self._route_probe(ex, method, path, body):
+            return
         if method != "POST" or path != "/v1/messages":
             self._error(ex, 404, message=f"{method} {path} not found")
             return
@@ -118,6 +132,10 @@ class FakeAnthropic(LoopbackServer):
             self._error(ex, 400, message=f"{missing[0]}: Field required")
         elif self.models is not None and body["model"] not in self.models:
             self._error(ex, 404, message=f"model: {body['model']}")
+        elif _ends_in_white_space(body["messages"]):
+            # The real API's check on a prefilled (continued) assistant turn.
+            message = "messages: final assistant content cannot end with trailing whitespace"
+            self._error(ex, 400, message=message)
         elif body.get("stream"):
             self._stream(ex, body)
         else:
@@ -168,6 +186,9 @@ class FakeAnthropic(LoopbackServer):
 
     def _stream(self, ex: Exchange, body: dict[str, Any]) -> None:
         chunks = self.chunks()
+        # Like the real API: one delta is one token, and the reply stops at max_tokens.
+        stop_reason = "max_tokens" if len(chunks) > body["max_tokens"] else "end_turn"
+        chunks = chunks[: body["max_tokens"]]
         self.stream_began()
         started = time.monotonic()
         ex.begin_chunked("text/event-stream; charset=utf-8", {"request-id": self._request_id()})
@@ -216,7 +237,7 @@ class FakeAnthropic(LoopbackServer):
             "message_delta",
             {
                 "type": "message_delta",
-                "delta": {"stop_reason": "end_turn", "stop_sequence": None},
+                "delta": {"stop_reason": stop_reason, "stop_sequence": None},
                 "usage": {"output_tokens": len(chunks)}
                 | ({"input_tokens": real_input} if self.gateway_usage else {}),
             },
@@ -229,6 +250,52 @@ class FakeAnthropic(LoopbackServer):
     def _event(ex: Exchange, name: str, data: dict[str, Any]) -> None:
         ex.chunk(f"event: {name}\ndata: {json.dumps(data)}\n\n".encode())
 
+    def _route_probe(self, ex: Exchange, method: str, path: str, body: dict[str, Any]) -> bool:
+        """Answer what `workbench doctor` probes (issue 11); False leaves the request to `route`."""
+        if self.not_found_everywhere:
+            ex.send_json(404, {"detail": "Not Found"})
+        elif (method, path) == ("GET", "/v1/models") and self.serves_models:
+            if not self._authorised(ex):
+                self._error(ex, 401)
+                return True
+            names = self.models if self.models is not None else self.listed_models
+            data = [
+                {
+                    "type": "model",
+                    "id": name,
+                    "display_name": name.replace("-", " ").title(),
+                    "created_at": "2026-09-01T00:00:00Z",
+                }
+                for name in names
+            ]
+            ex.send_json(
+                200,
+                {
+                    "data": data,
+                    "has_more": False,
+                    "first_id": names[0] if names else None,
+                    "last_id": names[-1] if names else None,
+                },
+            )
+        elif (
+            path == "/v1/messages"
+            and self.rejects_empty_messages
+            and body.get("messages") == []
+            and self._authorised(ex)
+        ):
+            self._error(ex, 400)
+        else:
+            return False
+        return True
+
+
+def _ends_in_white_space(messages: list[dict[str, Any]]) -> bool:
+    last = messages[-1] if messages else {}
+    content = last.get("content")
+    return (
+        last.get("role") == "assistant" and isinstance(content, str) and content != content.rstrip()
+    )
+
 
 def main(argv: list[str] | None = None) -> None:
     """Serve a fake Anthropic API until killed, printing its URL."""
@@ -238,6 +305,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--tokens-per-s", type=float, help="stream speed (default: full speed)")
     parser.add_argument("--chunk-chars", type=int, default=4, help="characters per text delta")
     parser.add_argument("--key", default="sk-test", help="the API key to accept")
+    parser.add_argument(
+        "--not-found-everywhere", action="store_true", help="answer 404 to every request"
+    )
     args = parser.parse_args(argv)
     fake = FakeAnthropic(args.port)
     if args.reply_file:
@@ -245,6 +315,7 @@ def main(argv: list[str] | None = None) -> None:
     fake.tokens_per_s = args.tokens_per_s
     fake.chunk_chars = args.chunk_chars
     fake.valid_key = args.key
+    fake.not_found_everywhere = args.not_found_everywhere
     fake.start()
     print(fake.url, flush=True)
     try:

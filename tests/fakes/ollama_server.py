@@ -198,6 +198,11 @@ class FakeOllama(LoopbackServer):
         self.status_override: int | None = None
         """Answer /api/chat with this HTTP status and an `{"error": ...}` body."""
         self.status_message = "an unexpected error occurred"
+        self.malformed_after: int | None = None
+        """Send a line the client cannot read (no `message`) after this many chunks, then end."""
+        self.missing_status = 404
+        """HTTP status of a chat for a model that is not installed: 404 like Ollama, or 500
+        like servers imitating it (ollama-proxy-plus)."""
         self.generates_on_empty_prompt = False
         """Generate on an empty /api/generate prompt, as servers imitating Ollama do (up to
         `options.num_predict` tokens, else the whole reply), instead of only loading."""
@@ -210,6 +215,14 @@ class FakeOllama(LoopbackServer):
         self.requests: list[tuple[str, str, dict[str, Any]]] = []
         """Every request: (method, path, JSON body)."""
         self._record_lock = threading.Lock()
+        # Servers imitating Ollama, for `workbench pull` and `doctor` (issue 11).
+        self.pull_lies = False
+        """Answer every pull with "success" at once and install nothing (ollama-proxy-plus)."""
+        self.fixed_answers: dict[str, tuple[int, Any]] = {}
+        """Path -> (HTTP status, body) answered instead of the normal handling: a JSON body, or a
+        str sent as text (HTML if it starts with "<"). E.g. `{"/api/pull": (422,
+        validation_error("body", "name"))}` or `{"/api/version": (404, {"detail": "Not Found"})}`.
+        """
 
     def hold(self, *paths: str) -> None:
         """Leave requests to these paths unanswered until `release()` (a hung server)."""
@@ -303,6 +316,9 @@ class FakeOllama(LoopbackServer):
         gate = self._held.get(path)
         if gate is not None:
             gate.wait(timeout=30)  # bounded, so a test that forgets `release()` cannot hang
+        if path in self.fixed_answers:
+            self._send_fixed(ex, *self.fixed_answers[path])
+            return
         if path == "/api/version" and method == "GET":
             ex.send_json(200, {"version": self.version})
         elif path == "/api/tags" and method == "GET":
@@ -389,7 +405,7 @@ class FakeOllama(LoopbackServer):
             ex.send_json(self.status_override, {"error": self.status_message})
             return
         if not self.installed(model):
-            ex.send_json(404, {"error": f"model '{model}' not found"})
+            ex.send_json(self.missing_status, {"error": f"model '{model}' not found"})
             return
         if not self._keep_alive_ok(ex, body):
             return
@@ -400,12 +416,17 @@ class FakeOllama(LoopbackServer):
         prompt_chars = sum(len(str(m.get("content", ""))) for m in body.get("messages", []))
         reply, calls = self.next_round(model)
         chunks = self.split(reply)
+        done_reason = self.done_reason
+        limit = (body.get("options") or {}).get("num_predict")
+        if isinstance(limit, int) and 0 <= limit < len(chunks):
+            # Like Ollama: one chunk is one token, and the reply stops at num_predict.
+            chunks, done_reason = chunks[:limit], "length"
         started = time.monotonic()
         final: dict[str, Any] = {
             "model": model,
             "created_at": _now(),
             "message": {"role": "assistant", "content": ""},
-            "done_reason": self.done_reason,
+            "done_reason": done_reason,
             "done": True,
             "total_duration": 0,
             "load_duration": 1_000_000,
@@ -431,6 +452,12 @@ class FakeOllama(LoopbackServer):
                 return
             if index == self.error_after:
                 self._line(ex, {"error": self.error_message})
+                ex.end_chunked()
+                self.streams_finished += 1
+                return
+            if index == self.malformed_after:
+                # /api/generate's shape on /api/chat, as one imitation server streams it.
+                self._line(ex, {"model": model, "created_at": _now(), "response": text})
                 ex.end_chunked()
                 self.streams_finished += 1
                 return
@@ -501,6 +528,9 @@ class FakeOllama(LoopbackServer):
         # Like real Ollama: a 200 NDJSON stream; failures after the start are `{"error"}` lines.
         with self._record_lock:
             self.pulls_started.append(name)
+        if self.pull_lies:
+            ex.send_json(200, {"status": "success"})
+            return
         lines = self._pull_lines(name)
         if not body.get("stream", True):
             *_, last = lines
@@ -556,6 +586,26 @@ class FakeOllama(LoopbackServer):
         # One JSON object per line and never a blank line: the client json-parses every line.
         ex.chunk(json.dumps(payload).encode() + b"\n")
 
+    @staticmethod
+    def _send_fixed(ex: Exchange, status: int, body: Any) -> None:
+        """One of `fixed_answers`: JSON, or text (a str; HTML when it starts with "<")."""
+        if not isinstance(body, str):
+            ex.send_json(status, body)
+            return
+        data = body.encode()
+        ex.send_response(status)
+        kind = "text/html" if body.lstrip().startswith("<") else "text/plain"
+        ex.send_header("Content-Type", f"{kind}; charset=utf-8")
+        ex.send_header("Content-Length", str(len(data)))
+        ex.end_headers()
+        ex.wfile.write(data)
+
+
+def validation_error(*loc: str, msg: str = "Field required") -> dict[str, Any]:
+    """FastAPI's HTTP 422 body for a request missing a field, as Python imitations answer."""
+    detail = {"type": "missing", "loc": list(loc), "msg": msg, "input": None}
+    return {"detail": [detail]}
+
 
 def main(argv: list[str] | None = None) -> None:
     """Serve a fake Ollama until killed, printing its URL."""
@@ -582,6 +632,17 @@ def main(argv: list[str] | None = None) -> None:
         "--tool-script", type=Path, help="JSON file: a list of rounds (tool calls or text)"
     )
     parser.add_argument("--no-tools", help="comma-separated models whose capabilities lack tools")
+    parser.add_argument("--version", help="what /api/version reports (default 0.12.6)")
+    parser.add_argument(
+        "--pull-lies", action="store_true", help='answer every pull "success", install nothing'
+    )
+    parser.add_argument(
+        "--answer",
+        action="append",
+        default=[],
+        metavar="PATH=STATUS:BODY",
+        help="answer PATH with STATUS and BODY (JSON, else text) instead (repeatable)",
+    )
     args = parser.parse_args(argv)
 
     def names(text: str | None) -> list[str] | None:
@@ -603,6 +664,15 @@ def main(argv: list[str] | None = None) -> None:
         fake.replies[model] = Path(file).read_text(encoding="utf-8")
     fake.tokens_per_s = args.tokens_per_s
     fake.chunk_chars = args.chunk_chars
+    fake.version = args.version or fake.version
+    fake.pull_lies = args.pull_lies
+    for answer in args.answer:
+        path, _, reply = answer.partition("=")
+        status, _, text = reply.partition(":")
+        try:
+            fake.fixed_answers[path] = (int(status), json.loads(text))
+        except json.JSONDecodeError:
+            fake.fixed_answers[path] = (int(status), text)
     fake.start()
     print(fake.url, flush=True)
     try:

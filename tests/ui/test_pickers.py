@@ -12,6 +12,7 @@ from textual.widgets import ProgressBar, Static
 from tests.fakes.ollama_server import FakeOllama, LoadedState
 from tests.ui.harness import main_screen, make_settings, make_test_app, wait_until
 from workbench.app import WorkbenchApp
+from workbench.model_catalog import CatalogGroup, ModelEntry
 from workbench.screens.model_picker import ModelPickerModal
 from workbench.session.store import SessionStore
 from workbench.spec.template import new_spec
@@ -28,9 +29,12 @@ def picker_text(app: WorkbenchApp) -> str:
     picker = app.screen
     assert isinstance(picker, ModelPickerModal)
     table = picker.table
+    # A heading reads "# ⚡ fast"; a model's line, its cells.
     rows = [
-        "  ".join(str(cell) for cell in table.get_row_at(index)).strip()
-        for index in range(table.row_count)
+        f"# {row.title}"
+        if isinstance(row, CatalogGroup)
+        else "  ".join(str(cell) for cell in table.get_row_at(index)).strip()
+        for index, row in enumerate(picker.rows)
     ]
     title = str(picker.query_one(".picker-title", Static).render())
     status = str(picker.query_one("#pull-status", Static).render())
@@ -40,7 +44,17 @@ def picker_text(app: WorkbenchApp) -> str:
 def row_of(app: WorkbenchApp, name: str) -> int:
     picker = app.screen
     assert isinstance(picker, ModelPickerModal)
-    return next(i for i, entry in enumerate(picker.entries) if entry.ref.name == name)
+    return next(
+        i
+        for i, row in enumerate(picker.rows)
+        if isinstance(row, ModelEntry) and row.ref.name == name
+    )
+
+
+def entry(app: WorkbenchApp, name: str) -> ModelEntry:
+    picker = app.screen
+    assert isinstance(picker, ModelPickerModal)
+    return next(e for e in picker.entries if e.ref.name == name)
 
 
 async def open_picker(pilot, pane_key: str = "f3") -> ModelPickerModal:
@@ -66,29 +80,19 @@ async def test_model_picker_shows_state_size_and_memory_and_sets_the_model(
         screen = main_screen(app)
         picker = await open_picker(pilot)
         rows = picker_text(app).splitlines()
-        assert rows[1].split()[:6] == [
-            "qwen2.5-coder:7b",
-            "⚡",
-            "fast",
-            "installed",
-            "7.6B",
-            "Q4_K_M",
-        ]
-        assert "not installed" in rows[2] and "qwen2.5-coder:3b" in rows[2]
-        assert rows[3].split()[:6] == [
-            "●",
-            "qwen2.5-coder:14b",
-            "◆",
-            "quality",
-            "installed",
-            "14.8B",
-        ]
-        assert rows[3].endswith("9.0 GB VRAM · 4 min left")
-        assert "qwen2.5-coder:32b" in rows[4] and "not installed" in rows[4]
-        assert rows[5].split() == ["claude-sonnet-5-5", "☁", "cloud", "no", "API", "key", "set"]
-        assert rows[6].split()[:3] == ["llama3.2:3b", "other", "installed"]
+        assert rows[1] == "# ⚡ fast"
+        assert rows[2].split()[:5] == ["qwen2.5-coder:7b", "fast", "installed", "7.6B", "Q4_K_M"]
+        assert "not installed" in rows[3] and "qwen2.5-coder:3b" in rows[3]
+        assert rows[4] == "# ◆ quality"
+        assert rows[5].split()[:5] == ["●", "qwen2.5-coder:14b", "quality", "installed", "14.8B"]
+        assert rows[5].endswith("9.0 GB VRAM · 4 min left")
+        assert "qwen2.5-coder:32b" in rows[6] and "not installed" in rows[6]
+        assert rows[7] == "# ☁ cloud"
+        assert rows[8].split() == ["claude-sonnet-5-5", "cloud", "no", "API", "key", "set"]
+        assert rows[9] == "# other installed"
+        assert rows[10].split()[:2] == ["llama3.2:3b", "installed"]
         # The cursor starts on the pane's current model; Enter on another picks it.
-        assert picker.table.cursor_row == row_of(app, "qwen2.5-coder:14b") == 2
+        assert picker.table.cursor_row == row_of(app, "qwen2.5-coder:14b") == 4
         picker.table.move_cursor(row=row_of(app, "llama3.2:3b"))
         await pilot.press("enter")
         await wait_until(pilot, lambda: not isinstance(app.screen, ModelPickerModal))
@@ -112,12 +116,10 @@ async def test_pull_from_the_picker_to_completion(ollama: FakeOllama) -> None:
     async with app.run_test(size=(160, 48)) as pilot:
         picker = await open_picker(pilot)
         picker.table.move_cursor(row=row_of(app, "qwen2.5-coder:32b"))
-        await pilot.press("p")
+        await pilot.press("ctrl+d")
         await wait_until(pilot, lambda: "Pulled qwen2.5-coder:32b" in picker_text(app))
         assert ollama.pulls_finished == ["qwen2.5-coder:32b"]
-        await wait_until(
-            pilot, lambda: picker.entries[row_of(app, "qwen2.5-coder:32b")].state == "installed"
-        )
+        await wait_until(pilot, lambda: entry(app, "qwen2.5-coder:32b").state == "installed")
         await pilot.press("enter")
         await wait_until(pilot, lambda: not isinstance(app.screen, ModelPickerModal))
         assert main_screen(app).chat("implement").model.name == "qwen2.5-coder:32b"

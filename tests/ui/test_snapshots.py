@@ -200,7 +200,7 @@ def test_model_picker(snap_compare, ollama: FakeOllama) -> None:
 
 
 def test_pull_progress(snap_compare, ollama: FakeOllama) -> None:
-    """p on a missing model in the picker: the pull's progress bar and status line."""
+    """ctrl+d on a missing model in the picker: the pull's progress bar and status line."""
     from textual.widgets import ProgressBar
 
     from workbench.screens.model_picker import ModelPickerModal
@@ -212,8 +212,8 @@ def test_pull_progress(snap_compare, ollama: FakeOllama) -> None:
         await wait_until(pilot, lambda: isinstance(pilot.app.screen, ModelPickerModal))
         picker = pilot.app.screen
         await wait_until(pilot, lambda: len(picker.entries) == 5, what="models listed")
-        picker.table.move_cursor(row=3)  # qwen2.5-coder:32b, not installed
-        await pilot.press("p")
+        picker.table.move_cursor(row=5)  # qwen2.5-coder:32b, not installed (under a heading)
+        await pilot.press("ctrl+d")
         bar = picker.query_one(ProgressBar)
         await wait_until(pilot, lambda: bar.percentage, what="some progress", timeout=15)
 

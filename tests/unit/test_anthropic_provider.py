@@ -160,16 +160,20 @@ async def test_rejected_key(fake_anthropic: FakeAnthropic) -> None:
     [
         (429, ErrorKind.RATE_LIMITED),
         (529, ErrorKind.OVERLOADED),
-        (500, ErrorKind.OTHER),
+        (500, ErrorKind.SERVER_ERROR),
         (400, ErrorKind.OTHER),
+        (401, ErrorKind.AUTH),
+        (404, ErrorKind.MODEL_MISSING),
     ],
 )
-async def test_http_errors(
+async def test_http_errors_name_the_url(
     fake_anthropic: FakeAnthropic, provider: AnthropicProvider, status: int, kind: ErrorKind
 ) -> None:
+    # A gateway user must be able to tell which server failed.
     fake_anthropic.status_override = status
     _, error = await failure(provider)
     assert error.kind is kind
+    assert fake_anthropic.url in error.message
 
 
 async def test_unknown_model(fake_anthropic: FakeAnthropic, provider: AnthropicProvider) -> None:

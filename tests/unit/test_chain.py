@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -34,10 +35,24 @@ def settings_for(ollama_url: str, anthropic: FakeAnthropic | None = None) -> Set
     return settings
 
 
-async def run(settings: Settings, *, allow: bool = True) -> tuple[list[object], list[ModelRef]]:
-    """Events of the chain for Q14, and the models consent was asked for."""
+async def run(
+    settings: Settings,
+    *,
+    allow: bool = True,
+    listed: bool = False,
+    after_listing: Callable[[], object] | None = None,
+) -> tuple[list[object], list[ModelRef]]:
+    """Events of the chain for Q14, and the models consent was asked for.
+
+    `listed`: the installed models were listed first (as the app's monitor does), then
+    `after_listing` ran (to change what is installed behind the list's back).
+    """
     router = ProviderRouter(settings)
     asked: list[ModelRef] = []
+    if listed:
+        await router.ollama.list_models()
+        if after_listing is not None:
+            after_listing()
 
     async def consent(model: ModelRef, attempts: tuple[Attempt, ...]) -> bool:
         asked.append(model)
@@ -144,3 +159,49 @@ async def test_a_cut_stream_is_not_retried_elsewhere(fake_ollama: FakeOllama) ->
 
 async def _never() -> bool:
     raise AssertionError("consent must not be asked")
+
+
+async def test_a_model_the_server_does_not_list_is_not_asked(fake_ollama: FakeOllama) -> None:
+    # A server imitating Ollama answered HTTP 500 to a model its list did not have.
+    fake_ollama.models = ["qwen2.5-coder:32b"]
+    fake_ollama.missing_status = 500
+    events, _ = await run(settings_for(fake_ollama.url), listed=True)
+    switch = next(e for e in events if isinstance(e, Switched))
+    assert switch.model.name == "qwen2.5-coder:32b"
+    assert "not installed" in switch.summary
+    assert [body["model"] for body in fake_ollama.chat_requests()] == ["qwen2.5-coder:32b"]
+
+
+async def test_a_server_error_moves_to_the_next_model(fake_ollama: FakeOllama) -> None:
+    # Not listed yet: the request is made, fails with HTTP 500, and the next model answers.
+    fake_ollama.models = ["qwen2.5-coder:32b"]
+    fake_ollama.missing_status = 500
+    events, _ = await run(settings_for(fake_ollama.url))
+    switch = next(e for e in events if isinstance(e, Switched))
+    assert switch.model.name == "qwen2.5-coder:32b"
+    assert "server error" in switch.summary
+    assert text(events) == fake_ollama.reply
+
+
+async def test_no_listed_model_gives_up_without_a_request(fake_ollama: FakeOllama) -> None:
+    fake_ollama.models = ["llama3.2:3b"]
+    settings = settings_for(fake_ollama.url)
+    settings.tiers["quality"].fallback = None
+    with pytest.raises(ProviderError) as raised:
+        await run(settings, listed=True)
+    assert raised.value.kind is ErrorKind.MODEL_MISSING
+    assert "qwen2.5-coder:14b" in raised.value.message and fake_ollama.url in raised.value.message
+    assert fake_ollama.chat_requests() == []
+
+
+async def test_a_model_installed_since_the_last_list_is_found_and_asked(
+    fake_ollama: FakeOllama,
+) -> None:
+    fake_ollama.models = ["qwen2.5-coder:32b"]
+    events, _ = await run(
+        settings_for(fake_ollama.url),
+        listed=True,  # the status bar's last poll, then a pull in another terminal:
+        after_listing=lambda: fake_ollama.models.append("qwen2.5-coder:14b"),
+    )
+    assert not any(isinstance(e, Switched) for e in events)
+    assert [body["model"] for body in fake_ollama.chat_requests()] == ["qwen2.5-coder:14b"]

@@ -169,6 +169,33 @@ async def test_an_error_after_text_fails_the_turn_and_keeps_the_text(
         assert [m.role for m in build_history(conv.messages, "explore")] == ["user", "assistant"]
 
 
+async def test_an_unreadable_stream_fails_the_turn_retryably(
+    tmp_path: Path, fake_ollama: FakeOllama
+) -> None:
+    fake_ollama.malformed_after = 0
+    async with conversation(tmp_path, fake_ollama.url) as conv:
+        end = ended(await events_of(conv.send("hello")))
+        assert end.status is TurnStatus.FAILED and end.status.retryable
+        assert end.error is not None and end.error.kind is ErrorKind.BAD_REPLY
+        assert "press r" in (end.notice.content if end.notice else "")
+        fake_ollama.malformed_after = None
+        copy = conv.retry(conv.messages[0])
+        assert ended(await events_of(conv.reply(copy))).status is TurnStatus.ANSWERED
+
+
+async def test_an_error_object_in_a_200_stream_before_any_text_is_failed(
+    tmp_path: Path, fake_ollama: FakeOllama
+) -> None:
+    # llama.cpp behind a wrapper: a prompt over the context fails inside the HTTP 200 stream.
+    fake_ollama.error_after = 0
+    fake_ollama.error_message = "the request exceeds the available context size"
+    async with conversation(tmp_path, fake_ollama.url) as conv:
+        end = ended(await events_of(conv.send("hello")))
+        assert end.status is TurnStatus.FAILED and end.status.retryable and end.reply is None
+        assert end.error is not None and "context size" in end.error.message
+        assert reloaded(conv)[0].status == "failed"
+
+
 async def test_a_server_error_before_text_fails_the_turn(
     tmp_path: Path, fake_ollama: FakeOllama
 ) -> None:

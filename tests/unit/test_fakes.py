@@ -13,7 +13,12 @@ import httpx
 import pytest
 
 from tests.fakes.anthropic_server import FakeAnthropic
-from tests.fakes.ollama_server import DEFAULT_CAPABILITIES, FakeOllama, no_tools_error
+from tests.fakes.ollama_server import (
+    DEFAULT_CAPABILITIES,
+    FakeOllama,
+    no_tools_error,
+    validation_error,
+)
 
 DONE_FIELDS = {
     "total_duration",
@@ -230,7 +235,7 @@ def sse_events(raw: str) -> Iterator[tuple[str, dict[str, object]]]:
 
 
 def test_anthropic_stream_event_sequence(fake_anthropic: FakeAnthropic) -> None:
-    body = {"model": "m", "max_tokens": 10, "stream": True, "messages": []}
+    body = {"model": "m", "max_tokens": 1000, "stream": True, "messages": HI}
     headers = {"x-api-key": "sk-test"}
     url = f"{fake_anthropic.url}/v1/messages"
     with httpx.stream("POST", url, json=body, headers=headers) as response:
@@ -249,6 +254,28 @@ def test_anthropic_stream_event_sequence(fake_anthropic: FakeAnthropic) -> None:
     ]
     assert all(data["type"] == name for name, data in events)
     assert fake_anthropic.requests[0].headers["x-api-key"] == "sk-test"
+
+
+HI = [{"role": "user", "content": "hi"}]
+
+
+def test_anthropic_stops_at_max_tokens_like_the_real_api(fake_anthropic: FakeAnthropic) -> None:
+    body = {"model": "m", "max_tokens": 3, "stream": True, "messages": HI}
+    url = f"{fake_anthropic.url}/v1/messages"
+    with httpx.stream("POST", url, json=body, headers={"x-api-key": "sk-test"}) as response:
+        events = list(sse_events(response.read().decode()))
+    assert sum(name == "content_block_delta" for name, _ in events) == 3
+    [delta] = [data for name, data in events if name == "message_delta"]
+    assert delta["delta"] == {"stop_reason": "max_tokens", "stop_sequence": None}
+
+
+def test_anthropic_refuses_a_prefill_ending_in_white_space(fake_anthropic: FakeAnthropic) -> None:
+    messages = [*HI, {"role": "assistant", "content": "Hello "}]
+    body = {"model": "m", "max_tokens": 10, "stream": True, "messages": messages}
+    url = f"{fake_anthropic.url}/v1/messages"
+    response = httpx.post(url, json=body, headers={"x-api-key": "sk-test"})
+    assert response.status_code == 400
+    assert "trailing whitespace" in response.json()["error"]["message"]
 
 
 def test_anthropic_errors_have_real_bodies(fake_anthropic: FakeAnthropic) -> None:
@@ -319,3 +346,86 @@ def test_ollama_cli_loaded_and_pull_options() -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=5)
+
+
+def test_ollama_pull_can_lie_and_paths_can_have_fixed_answers(fake_ollama: FakeOllama) -> None:
+    url = fake_ollama.url
+    fake_ollama.pull_lies = True
+    lie = httpx.post(f"{url}/api/pull", json={"model": "nope:1b"})
+    assert (lie.status_code, lie.json()) == (200, {"status": "success"})
+    assert not fake_ollama.installed("nope:1b") and fake_ollama.pulls_finished == []
+    fake_ollama.fixed_answers = {
+        "/api/pull": (422, validation_error("body", "name")),
+        "/api/version": (200, "<html>proxy</html>"),
+    }
+    refused = httpx.post(f"{url}/api/pull", json={"model": "llama3.2:1b"})
+    assert refused.status_code == 422
+    assert refused.json() == {
+        "detail": [
+            {"type": "missing", "loc": ["body", "name"], "msg": "Field required", "input": None}
+        ]
+    }
+    page = httpx.get(f"{url}/api/version")
+    assert (
+        page.headers["content-type"].startswith("text/html") and page.text == "<html>proxy</html>"
+    )
+
+
+def test_anthropic_model_list_empty_messages_and_a_gateways_404s(
+    fake_anthropic: FakeAnthropic,
+) -> None:
+    url, key = fake_anthropic.url, {"x-api-key": "sk-test"}
+    listing = httpx.get(f"{url}/v1/models?limit=1", headers=key).json()
+    assert [m["id"] for m in listing["data"]] == fake_anthropic.listed_models
+    assert {"type", "id", "display_name", "created_at"} <= listing["data"][0].keys()
+    assert listing["has_more"] is False
+    assert httpx.get(f"{url}/v1/models").status_code == 401
+    fake_anthropic.rejects_empty_messages = True
+    empty = httpx.post(
+        f"{url}/v1/messages", json={"model": "m", "max_tokens": 1, "messages": []}, headers=key
+    )
+    assert (empty.status_code, empty.json()["error"]["type"]) == (400, "invalid_request_error")
+    fake_anthropic.serves_models = False
+    assert httpx.get(f"{url}/v1/models", headers=key).status_code == 404
+    fake_anthropic.not_found_everywhere = True
+    body = {"model": "m", "max_tokens": 1, "messages": [{"role": "user", "content": "hi"}]}
+    gone = httpx.post(f"{url}/v1/messages", json=body, headers=key)
+    assert (gone.status_code, gone.json()) == (404, {"detail": "Not Found"})
+    assert fake_anthropic.streams_started == 0
+
+
+def test_cli_options_for_servers_imitating_ollama_and_a_broken_gateway() -> None:
+    ollama = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "tests.fakes.ollama_server",
+            *("--version", "proxy 1", "--pull-lies"),
+            *("--answer", '/api/show=422:{"detail": "no"}', "--answer", "/api/ps=500:boom"),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    gateway = subprocess.Popen(
+        [sys.executable, "-m", "tests.fakes.anthropic_server", "--not-found-everywhere"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert ollama.stdout is not None and gateway.stdout is not None
+        url = ollama.stdout.readline().strip()
+        assert httpx.get(f"{url}/api/version").json() == {"version": "proxy 1"}
+        assert httpx.post(f"{url}/api/pull", json={"model": "x:1b"}).json()["status"] == "success"
+        assert "x:1b" not in httpx.get(f"{url}/api/tags").text
+        show = httpx.post(f"{url}/api/show", json={"model": "x"})
+        assert (show.status_code, show.json()) == (422, {"detail": "no"})
+        assert (httpx.get(f"{url}/api/ps").status_code, httpx.get(f"{url}/api/ps").text) == (
+            500,
+            "boom",
+        )
+        gateway_url = gateway.stdout.readline().strip()
+        assert httpx.post(f"{gateway_url}/v1/messages", json={}).status_code == 404
+    finally:
+        for proc in (ollama, gateway):
+            proc.terminate()
+            proc.wait(timeout=5)

@@ -128,6 +128,7 @@ def test_fallback_kinds_are_the_failures_another_model_can_get_around() -> None:
         ErrorKind.MODEL_MISSING,
         ErrorKind.OVERLOADED,
         ErrorKind.RATE_LIMITED,
+        ErrorKind.SERVER_ERROR,
     }
     assert ErrorKind.AUTH not in FALLBACK_KINDS and ErrorKind.STREAM_CUT not in FALLBACK_KINDS
 

@@ -210,8 +210,31 @@ async def test_error_line_mid_stream(fake_ollama: FakeOllama, provider: OllamaPr
     assert fake_ollama.error_message in error.message
 
 
+async def test_a_line_the_client_cannot_read_is_named_not_a_pydantic_dump(
+    fake_ollama: FakeOllama, provider: OllamaProvider
+) -> None:
+    fake_ollama.malformed_after = 2
+    deltas, _, error = await collect(provider.stream_chat(MODEL, HELLO))
+    assert len(deltas) == 2
+    assert error is not None and error.kind is ErrorKind.BAD_REPLY
+    assert fake_ollama.url in error.message and "cannot read" in error.message
+    assert "message" in error.message and "partial text is kept" in error.message
+    assert "pydantic" not in error.message and "validation error" not in error.message
+
+
+async def test_the_server_timing_of_the_generation_is_reported(
+    fake_ollama: FakeOllama, provider: OllamaProvider
+) -> None:
+    fake_ollama.tokens_per_s = 200
+    _, usage, _ = await collect(provider.stream_chat(MODEL, HELLO))
+    assert usage is not None and usage.generation_s is not None
+    # eval_duration counts the generation only; the wall time adds the rest.
+    assert 0 < usage.generation_s <= usage.duration_s
+
+
 @pytest.mark.parametrize(
-    ("status", "kind"), [(500, ErrorKind.OTHER), (503, ErrorKind.OVERLOADED), (401, ErrorKind.AUTH)]
+    ("status", "kind"),
+    [(500, ErrorKind.SERVER_ERROR), (503, ErrorKind.OVERLOADED), (401, ErrorKind.AUTH)],
 )
 async def test_http_errors_carry_server_message(
     fake_ollama: FakeOllama, provider: OllamaProvider, status: int, kind: ErrorKind

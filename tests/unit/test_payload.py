@@ -11,6 +11,7 @@ from workbench.config import ModelSettings, display_path, load_settings
 from workbench.config_file import EXAMPLE_CONFIG, format_settings
 from workbench.providers.base import ChatMessage
 from workbench.session.model import AssistantMessage, MessageStatus, UserMessage
+from workbench.spec.estimate import SendEstimate, dollars
 from workbench.spec.payload import (
     Payload,
     PayloadPart,
@@ -20,12 +21,12 @@ from workbench.spec.payload import (
     estimate_seconds,
     estimate_tokens,
     find_placeholders,
-    measured_tok_per_s,
     readiness_checks,
 )
 from workbench.spec.promote import promote
 from workbench.spec.template import new_spec
 from workbench.spec.templates import get_template
+from workbench.usage import describe_reply, measured_tok_per_s
 
 READY_SPEC = """\
 # Task: Add refresh tokens
@@ -249,7 +250,11 @@ def test_more_than_three_answers_pasted_warns_even_in_a_long_exploration() -> No
 
 
 def reply(
-    model: str, tokens: int | None, seconds: float | None, status: MessageStatus = "done"
+    model: str,
+    tokens: int | None,
+    seconds: float | None,
+    status: MessageStatus = "done",
+    generation_s: float | None = None,
 ) -> AssistantMessage:
     return AssistantMessage(
         id=f"r{tokens}-{seconds}",
@@ -258,7 +263,43 @@ def reply(
         status=status,
         output_tokens=tokens,
         duration_s=seconds,
+        generation_s=generation_s,
     )
+
+
+def test_speed_is_the_servers_generation_time_when_it_gives_one() -> None:
+    # 400 tokens in 70 s of wall time, 70 of it generating per the server's eval_duration.
+    timed = reply("gemma", 400, 148.0, generation_s=70.0)
+    assert measured_tok_per_s([timed], "gemma") == pytest.approx(400 / 70)
+    assert describe_reply(timed).endswith("5.7 tok/s")
+    walled = reply("gemma", 400, 148.0)
+    assert describe_reply(walled).endswith("2.7 tok/s (wall)")
+
+
+def test_speed_counts_cut_replies_and_matches_ollama_names_canonically() -> None:
+    messages = [reply("llama3.2:latest", 100, 10.0, status="cut")]
+    assert measured_tok_per_s(messages, "llama3.2") == 10.0
+
+
+def test_cost_is_a_range_bounded_by_max_tokens() -> None:
+    settings, _ = load_settings(env={})
+    prices = settings.models
+    # 1,000 in at $3/M and up to 1,024 out at $15/M: $0.003 to $0.01836.
+    estimate = SendEstimate(
+        model="claude-sonnet-5-5",
+        tier="cloud",
+        context_window=200_000,
+        tok_per_s=None,
+        seconds=None,
+        cost_usd=estimate_cost("claude-sonnet-5-5", 1000, 1024, prices),
+        version=1,
+        cost_min_usd=estimate_cost("claude-sonnet-5-5", 1000, 0, prices),
+        cost_max_usd=estimate_cost("claude-sonnet-5-5", 1000, 1024, prices),
+        max_tokens=1024,
+    )
+    assert estimate.cost_text() == "$0.0030 to $0.018 (reply up to 1,024 tokens)"
+    assert dollars(1.2) == "$1.20"
+    assert dollars(0.0035) == "$0.0035"
 
 
 def test_measured_speed_is_the_median_of_finished_replies_of_that_model() -> None:

@@ -6,10 +6,16 @@ import io
 
 import pytest
 
-from tests.fakes.ollama_server import FakeOllama, closed_port_url, model_digest
+from tests.fakes.ollama_server import (
+    FakeOllama,
+    closed_port_url,
+    model_digest,
+    validation_error,
+)
 from workbench.config import Settings, TierSettings
-from workbench.providers.base import PullProgress
-from workbench.pull import ProgressPrinter, PullUsageError, run_pull, wanted_models
+from workbench.providers.base import ErrorKind, ProviderError, PullProgress
+from workbench.providers.ollama import OllamaProvider
+from workbench.pull import ProgressPrinter, PullUsageError, pull_model, run_pull, wanted_models
 
 
 def make_settings(host: str) -> Settings:
@@ -139,3 +145,63 @@ def test_run_pull_with_the_server_down(capsys: pytest.CaptureFixture[str]) -> No
 def test_run_pull_of_a_cloud_tier_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
     assert run_pull(make_settings(closed_port_url()), "cloud", [], out=io.StringIO()) == 2
     assert "tier 'cloud' runs on anthropic" in capsys.readouterr().err
+
+
+def test_a_pull_the_server_only_claims_to_have_done_fails(fake_ollama: FakeOllama) -> None:
+    fake_ollama.pull_lies = True  # "success" for any name, nothing installed
+    out = io.StringIO()
+    assert run_pull(make_settings(fake_ollama.url), "fast", [], out=out) == 1
+    text = out.getvalue()
+    assert "  success" in text and "Pulled:" not in text
+    assert text.endswith(
+        f"Failed: qwen2.5-coder:3b: The server at {fake_ollama.url} said the pull succeeded but "
+        "does not list 'qwen2.5-coder:3b' among its models (/api/tags). It may not be a real "
+        "Ollama server, or it does not support pulls: check OLLAMA_HOST, or install the model on "
+        "that server by its own means.\n"
+    )
+
+
+async def test_pull_model_checks_the_listing_for_every_caller(fake_ollama: FakeOllama) -> None:
+    provider = OllamaProvider(fake_ollama.url)
+    try:
+        steps = [p.status async for p in pull_model(provider, "llama3.2")]
+        assert steps[-1] == "success" and "llama3.2:latest" in fake_ollama.models
+        fake_ollama.pull_lies = True
+        with pytest.raises(ProviderError) as caught:
+            async for _ in pull_model(provider, "llama3.2:1b"):
+                pass
+        assert caught.value.kind is ErrorKind.MODEL_MISSING
+        assert f"The server at {fake_ollama.url} said the pull succeeded" in caught.value.message
+    finally:
+        await provider.aclose()
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "reason"),
+    [
+        (422, validation_error("body", "name"), "HTTP 422: body.name: Field required"),
+        (404, {"detail": "Not Found"}, "HTTP 404: Not Found"),
+        (
+            400,
+            {"error": {"message": "pulls are not supported", "type": "invalid_request_error"}},
+            "HTTP 400: pulls are not supported",
+        ),
+        (
+            405,
+            "<html><body>Method Not Allowed</body></html>",
+            "HTTP 405: an HTML page instead of Ollama's JSON",
+        ),
+    ],
+)
+def test_a_pull_refused_with_a_foreign_error_body_reads_as_a_sentence(
+    fake_ollama: FakeOllama, status: int, body: object, reason: str
+) -> None:
+    fake_ollama.fixed_answers["/api/pull"] = (status, body)
+    out = io.StringIO()
+    assert run_pull(make_settings(fake_ollama.url), None, ["llama3.2:1b"], out=out) == 1
+    failure = out.getvalue().splitlines()[-1]
+    assert failure.startswith(
+        f"Failed: llama3.2:1b: The server at {fake_ollama.url} refused to pull 'llama3.2:1b' "
+        f"({reason}). It may not be a real Ollama server, or it does not support pulls"
+    )
+    assert "{" not in failure and "detail" not in failure and "<" not in failure

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -306,6 +307,10 @@ def test_summed_usage() -> None:
         Usage("b", input_tokens=5, output_tokens=3, duration_s=0.5, stop_reason="length"),
     ]
     assert summed(parts, "m") == Usage("b", 15, 3, 1.5, "length")
+    # The server's generation time adds up only when every round reported it.
+    timed = [replace(part, generation_s=0.25) for part in parts]
+    assert summed(timed, "m").generation_s == 0.5
+    assert summed([timed[0], parts[1]], "m").generation_s is None
 
 
 async def test_claude_reads_a_tool_exchange_as_text(fake_anthropic: FakeAnthropic) -> None:

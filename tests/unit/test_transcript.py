@@ -169,6 +169,7 @@ ROLE_KEYS = {
         "covers",
         "fallback_from",
         "stop_reason",
+        "generation_s",
     },
     "tool": {"tool_name", "tool_args"},
     "error": {"error_kind"},
@@ -192,8 +193,8 @@ def test_lines_written_now_keep_the_old_keys_and_values_of_their_role(tmp_path: 
             if line["id"] not in old:
                 continue  # recovered from checkpoint chunks: it had no message line
             before = old[line["id"]]
-            assert set(line) - {"stop_reason"} <= set(before)
-            for key in set(line) - {"stop_reason", "attachments"}:
+            assert set(line) - {"stop_reason", "generation_s"} <= set(before)
+            for key in set(line) - {"stop_reason", "generation_s", "attachments"}:
                 assert line[key] == before[key], (line["id"], key)
             if line["role"] == "user" and before["attachments"] is not None:
                 # A loaded file now always says whether it is a summary (the git log did not).

@@ -164,6 +164,9 @@ class ChangeSet:
     """The reply staged last."""
     source: str = ""
     """That reply in a few words for people: "qwen2.5-coder:14b, 05:50, spec v1"."""
+    reply_chars: int | None = None
+    """The length of the reply's text when staged: a reply continued since (it was cut at
+    its token limit) has grown and is staged again. None in files from before."""
     files: list[FileChange] = field(default_factory=list)
     failures: list[EditFailure] = field(default_factory=list)
     created: str = ""
@@ -261,6 +264,7 @@ def parse_changes(raw: bytes, shown_as: str) -> ChangeSet:
         return ChangeSet(
             reply_id=data.get("reply_id", ""),
             source=data.get("source", ""),
+            reply_chars=data.get("reply_chars"),
             files=files,
             failures=failures,
             created=data.get("created", ""),

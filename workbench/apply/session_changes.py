@@ -67,7 +67,14 @@ class SessionChanges:
     def needs_staging(self) -> bool:
         """Whether the newest Implement reply's edits are not staged yet."""
         reply = self.reply()
-        return reply is not None and reply.id != self.staging.changes.reply_id
+        return reply is not None and not self._staged(reply)
+
+    def _staged(self, reply: AssistantMessage) -> bool:
+        """Whether `reply`, as it is now, is what is staged (a continued reply has grown)."""
+        changes = self.staging.changes
+        if reply.id != changes.reply_id:
+            return False
+        return changes.reply_chars is None or changes.reply_chars == len(reply.content)
 
     async def stage(self) -> ChangeSet:
         """Stage the newest Implement reply's edits (the fast model makes those no direct match
@@ -75,7 +82,7 @@ class SessionChanges:
         reply = self.reply()
         if reply is None:
             raise ToolError("No Implement reply to apply yet: send the spec first.")
-        if reply.id == self.staging.changes.reply_id:
+        if self._staged(reply):
             return self.staging.changes
         # A reply that did not end by itself may stop inside an edit: treated as cut.
         cut = reply.status != "done" or reply.stop_reason in ("length", "max_tokens")

@@ -88,6 +88,7 @@ class StagingArea:
             self.root, parsed, reply_id=reply_id, cut=cut, editor=editor
         )
         self.changes.source = source
+        self.changes.reply_chars = len(reply_text)
         self.save()
         return self.changes
 

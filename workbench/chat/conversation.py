@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from workbench.chat.consent import ConsentPolicy
+from workbench.chat.continuation import Continuation
 from workbench.chat.events import Inserted, Notice, Progress, PromptChanged
 from workbench.chat.history import build_history, mark_unanswered
 from workbench.chat.reply import Reply
@@ -37,6 +38,7 @@ from workbench.session.model import (
     PromptKind,
     UserMessage,
     is_summary,
+    prompt_of,
 )
 from workbench.session.transcript import Transcript, new_id, now_iso
 
@@ -209,6 +211,59 @@ class Conversation:
             prompt.status, prompt.note = old
             raise NotSavedError(problem)
         return prompt
+
+    def can_continue(self, message: Message) -> bool:
+        """Whether `message` is a reply cut at its token limit that can be continued now."""
+        return (
+            isinstance(message, AssistantMessage)
+            and message.status == "cut"
+            and not is_summary(message)
+            and any(m is message for m in self.messages)
+        )
+
+    def continue_reply(self, message: AssistantMessage) -> Reply:
+        """Ask the model of a reply cut at its token limit to go on; the text grows in place.
+
+        The reply is saved as streaming first, so a crash keeps it (interrupted) with whatever
+        the continuation added. Raises BusyError, ConversationError, NotSavedError.
+        """
+        if self.is_streaming:
+            raise BusyError("A reply is still arriving: stop it first (Escape).")
+        if not self.can_continue(message):
+            raise ConversationError("Only a reply cut at its token limit can be continued.")
+        index = next(i for i, m in enumerate(self.messages) if m is message)
+        prompt = prompt_of(self.messages, message)
+        if prompt is None:
+            raise ConversationError("This reply answers no prompt, so it cannot be continued.")
+        before = (message.status, message.content, message.note)
+        continuation = Continuation(
+            message=message,
+            model=self._writer_of(message),
+            history=build_history(self.messages[:index], self.pane),
+            input_tokens=message.input_tokens,
+            output_tokens=message.output_tokens,
+            duration_s=message.duration_s,
+            generation_s=message.generation_s,
+        )
+        # Claude refuses an assistant turn that ends in white space; the text goes on from here.
+        message.content = message.content.rstrip()
+        message.status, message.note = "streaming", None
+        problem = self.save(message)
+        if problem is not None:
+            message.status, message.content, message.note = before
+            raise NotSavedError(problem)
+        self.current = Reply(self, prompt, continuing=continuation)
+        return self.current
+
+    def _writer_of(self, message: AssistantMessage) -> ModelRef:
+        """The model that wrote `message`: the pane's, or the first tier listing its name."""
+        name = message.model or self.model.name
+        if name == self.model.name:
+            return self.model
+        for tier, spec in self.settings.tiers.items():
+            if name in spec.models:
+                return ModelRef(spec.provider, name, tier)
+        return ModelRef(self.model.provider, name, self.model.tier)
 
     def cancel(self, reason: str = "Stopped by you") -> bool:
         """Stop the reply under way (its text so far is kept); False if there is none."""

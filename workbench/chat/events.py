@@ -44,6 +44,8 @@ class Started:
 
     prompt: UserMessage
     reply: AssistantMessage
+    continuing: bool = False
+    """`reply` is a reply cut at its token limit, shown already: the new text goes on from it."""
 
 
 @dataclass(frozen=True)
@@ -141,6 +143,8 @@ class Ended:
     """The problem notice added to the conversation, if any."""
     usage: Usage | None = None
     stop_reason: str | None = None
+    continued: bool = False
+    """The reply went on from a reply cut at its token limit: `reply` is that one, grown."""
 
 
 ReplyEvent = (

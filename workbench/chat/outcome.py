@@ -26,6 +26,8 @@ NOT_SENT_KINDS = frozenset(
 """Failures that mean no model ever saw the prompt (when nothing came back before them)."""
 CUT_REASONS = frozenset({"length", "max_tokens"})
 """Stop reasons of a reply that ran into its token limit (Ollama, Anthropic)."""
+CONTINUE_KEY = "m"
+"""The key on a cut reply that asks its model for more (`MessageView`'s binding)."""
 
 
 class Turn(Protocol):
@@ -86,8 +88,8 @@ def settle(
         at = f" ({limit:,} tokens)" if limit else ""
         reply.note = joined(
             reply.note,
-            f"Cut at the token limit{at}: ask it to continue, or raise max_tokens for "
-            "the tier or the model in the config.",
+            f"Cut at the token limit{at}: {CONTINUE_KEY} on it continues it, or raise "
+            "max_tokens for the tier or the model in the config.",
         )
         return TurnStatus.CUT, None
     reply.status = "done"

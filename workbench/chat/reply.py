@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from workbench.chat.consent import ConsentPolicy
+from workbench.chat.continuation import Continuation, Figures, settle_continuation
 from workbench.chat.events import (
     ConsentAnswer,
     ConsentRequest,
@@ -89,20 +90,34 @@ class _TextReady:
 class Reply:
     """The reply to one prompt: iterate it for events; `Ended` comes last, always."""
 
-    def __init__(self, conversation: ReplyHost, prompt: UserMessage) -> None:
+    def __init__(
+        self,
+        conversation: ReplyHost,
+        prompt: UserMessage,
+        *,
+        continuing: Continuation | None = None,
+    ) -> None:
         self.conversation = conversation
         self.prompt = prompt
-        self.asked = conversation.model
+        self.continuing = continuing
+        """Set when this goes on from a reply cut at its token limit (one text in the end)."""
+        self.asked = continuing.model if continuing else conversation.model
         """The model the reply was asked of (a fallback may answer instead)."""
-        self.message = AssistantMessage(
-            id=new_id(),
-            content="",
-            model=self.asked.name,
-            status="streaming",
-            created=now_iso(),
-            spec_version=answered_version(conversation.messages),
+        self.message = (
+            continuing.message
+            if continuing
+            else AssistantMessage(
+                id=new_id(),
+                content="",
+                model=self.asked.name,
+                status="streaming",
+                created=now_iso(),
+                spec_version=answered_version(conversation.messages),
+            )
         )
         """The reply's record, filled as it arrives; saved when it ends (if it has text)."""
+        self._base = continuing.message.content if continuing else ""
+        """The text a continuation goes on from."""
         self.usage: Usage | None = None
         self.cancel_reason: str | None = None
         self.outcome: Ended | None = None
@@ -118,7 +133,7 @@ class Reply:
         """Text not handed to the consumer yet; one queued `_TextReady` stands for all of it."""
         self._reached = False
         """True once the model answered anything (text, a tool call, figures)."""
-        self.emit(Started(prompt, self.message))
+        self.emit(Started(prompt, self.message, continuing=continuing is not None))
         self._task = asyncio.get_running_loop().create_task(self._run())
         # A task cancelled before it ever ran never enters `_run`: this still ends the turn.
         self._task.add_done_callback(self._task_done)
@@ -156,8 +171,8 @@ class Reply:
 
     @property
     def text(self) -> str:
-        """The sanitized text received so far."""
-        return "".join(self._parts)
+        """The sanitized text received so far (after the cut text, for a continuation)."""
+        return self._base + "".join(self._parts)
 
     def cancel(self, reason: str = "Stopped by you") -> bool:
         """Stop the reply; what arrived is kept. False when it had ended already."""
@@ -196,6 +211,10 @@ class Reply:
         settings = conversation.settings
         self._ticker = asyncio.get_running_loop().create_task(self._tick())
         try:
+            if self.continuing is not None:
+                await self._continue()
+                self._end(None)
+                return
             history = await conversation.prepare(self)
 
             def system_for(ref: ModelRef) -> str:
@@ -239,6 +258,28 @@ class Reply:
             self._end(ProviderError(ErrorKind.OTHER, sanitize(f"Unexpected error: {failure!r}")))
         else:
             self._end(None)
+
+    async def _continue(self) -> None:
+        """Ask the model that was cut off to go on from its own text (one request, no tools).
+
+        The cut text goes last as the assistant's turn: Ollama and Claude both carry on from
+        an assistant turn at the end of the chat rather than starting a new answer.
+        """
+        assert self.continuing is not None
+        conversation, model = self.conversation, self.asked
+        history = [*self.continuing.history, ChatMessage("assistant", self._base)]
+        stream = conversation.router.get(model.provider).stream_chat(
+            model.name,
+            history,
+            system=conversation.settings.system_prompt_for(model, conversation.pane),
+            options=conversation.settings.options_for(model),
+        )
+        async for event in stream:
+            if isinstance(event, TextDelta):
+                self._text(event.text)
+            elif isinstance(event, Usage):
+                self._reached = True
+                self.usage = event
 
     def _task_done(self, task: asyncio.Task[None]) -> None:
         if self.outcome is None:
@@ -329,6 +370,24 @@ class Reply:
 
     # -- the end ----------------------------------------------------------------------------
 
+    def _record_usage(self, usage: Usage) -> None:
+        """Put the reply's figures on its record; a continuation adds to the cut reply's."""
+        reply = self.message
+        if usage.model:
+            reply.model = sanitize(usage.model)
+        reply.stop_reason = usage.stop_reason
+        figures: Figures = (
+            usage.input_tokens,
+            usage.output_tokens,
+            usage.duration_s,
+            usage.generation_s,
+        )
+        if self.continuing is not None:
+            figures = self.continuing.added_to(usage)
+        reply.input_tokens, reply.output_tokens, duration, generation = figures
+        reply.duration_s = round(duration, 2) if duration is not None else None
+        reply.generation_s = round(generation, 3) if generation else None
+
     def _end(self, error: ProviderError | None, *, cancelled: bool = False) -> None:
         """Decide how the turn came out and save it. Synchronous: nothing can interrupt it."""
         if self.outcome is not None:
@@ -342,16 +401,17 @@ class Reply:
         reply, prompt = self.message, self.prompt
         reply.content = self.text
         if self.usage is not None:
-            if self.usage.model:
-                reply.model = sanitize(self.usage.model)
-            reply.input_tokens = self.usage.input_tokens
-            reply.output_tokens = self.usage.output_tokens
-            reply.duration_s = round(self.usage.duration_s, 2)
-            reply.stop_reason = self.usage.stop_reason
-        status, error = settle(self, error, cancelled=cancelled, reached=self._reached)
+            self._record_usage(self.usage)
+        if self.continuing is not None:
+            status, error = settle_continuation(
+                self, error, cancelled=cancelled, added=bool(self._parts)
+            )
+        else:
+            status, error = settle(self, error, cancelled=cancelled, reached=self._reached)
         conversation = self.conversation
         if reply.content:
-            conversation.messages.append(reply)
+            if self.continuing is None:  # a continued reply is in the conversation already
+                conversation.messages.append(reply)
             if not self.save(reply):
                 reply.note = joined(reply.note, "Not saved to disk (see the error).")
         if prompt.status != "done":
@@ -375,6 +435,7 @@ class Reply:
             notice=notice,
             usage=self.usage,
             stop_reason=reply.stop_reason,
+            continued=self.continuing is not None,
         )
         conversation.reply_ended(self)
         self.emit(self.outcome)

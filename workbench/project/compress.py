@@ -28,12 +28,15 @@ COMPRESS_PROMPT = (
 )
 
 
-def context_budget(settings: Settings, model: ModelRef) -> int:
-    """The tokens the model really gets: `num_ctx` if set, the configured window, else Ollama's
-    default (a longer prompt is cut by the server, silently)."""
+def context_budget(settings: Settings, model: ModelRef, *, loaded_with: int | None = None) -> int:
+    """The tokens the model really gets: `num_ctx` if set, else the context it is loaded with
+    (`loaded_with`, from /api/ps), the configured window, else Ollama's default (a longer
+    prompt is cut by the server, silently)."""
     options = settings.options_for(model)
     if options.num_ctx:
         return options.num_ctx
+    if loaded_with and model.provider == "ollama":
+        return loaded_with
     window = settings.model_info(model.name).context_window
     if window:
         return window

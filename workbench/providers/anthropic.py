@@ -14,6 +14,7 @@ import os
 import sys
 import time
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from workbench.providers.base import (
@@ -75,6 +76,18 @@ def message_turns(messages: list[ChatMessage]) -> list[MessageParam]:
             turns.append({"role": "user", "content": text})
         previous = m
     return turns
+
+
+@dataclass(frozen=True)
+class EndpointAnswer:
+    """How the API answered `AnthropicProvider.check_endpoint` (nothing generated, no text sent)."""
+
+    request: str
+    """The request that answered last: "GET /v1/models", or "POST /v1/messages" after a 404."""
+    status: int
+    """Its HTTP status (200 when it succeeded)."""
+    message: str = ""
+    """The server's error message, when it sent one."""
 
 
 class AnthropicProvider:
@@ -198,8 +211,8 @@ class AnthropicProvider:
                 if not stopped:
                     raise ProviderError(
                         ErrorKind.STREAM_CUT,
-                        f"Anthropic ended the reply without finishing it{_KEPT if partial else ''}."
-                        " Try again.",
+                        f"Anthropic at {self.url} ended the reply without finishing it"
+                        f"{_KEPT if partial else ''}. Try again.",
                     )
                 final = await stream.get_final_message()
         except Exception as exc:
@@ -218,6 +231,34 @@ class AnthropicProvider:
         """The configured cloud models (no network call)."""
         return [ModelInfo(name=name, provider="anthropic") for name in self.models]
 
+    async def check_endpoint(self) -> EndpointAnswer:
+        """Check the base URL and the key without generating anything or sending any text.
+
+        Lists one model (GET /v1/models, which costs nothing). Gateways may not serve that list,
+        so after a 404 it sends a message request with no messages, which the real API rejects
+        (HTTP 400) before any model runs; a 404 to both means the base URL is wrong. Returns the
+        last answer; raises `ProviderError` when there is no key or the server cannot be reached.
+        """
+        if not self._api_key:
+            raise ProviderError(ErrorKind.AUTH, NO_KEY_MESSAGE)
+        client = await self._get_client()
+        import anthropic  # already loaded by _get_client
+
+        request = "GET /v1/models"
+        try:
+            try:
+                await client.models.list(limit=1)
+            except anthropic.NotFoundError:
+                request = "POST /v1/messages"
+                model = self.models[0] if self.models else DEFAULT_MODELS[0]
+                await client.messages.create(model=model, max_tokens=1, messages=[])
+        except anthropic.APIStatusError as exc:
+            message = self._scrub(exc.api_message or str(exc))
+            return EndpointAnswer(request, exc.status_code, message)
+        except Exception as exc:
+            raise self._error(exc, model="", partial=False) from exc
+        return EndpointAnswer(request, 200)
+
     def _scrub(self, text: str) -> str:
         # Belt and braces: no server or library message may carry the key to the screen.
         return text.replace(self._api_key, "[api key]") if self._api_key else text
@@ -230,7 +271,7 @@ class AnthropicProvider:
         import httpx2
 
         kept = _KEPT if partial else ""
-        kind, message = ErrorKind.OTHER, f"Anthropic request failed: {exc}"
+        kind, message = ErrorKind.OTHER, f"The Anthropic request to {self.url} failed: {exc}"
         if isinstance(exc, anthropic.APITimeoutError):
             kind = ErrorKind.TIMEOUT
             message = f"Anthropic at {self.url} did not answer in time{kept}. Try again."
@@ -244,13 +285,17 @@ class AnthropicProvider:
             kind, message = self._status_error(exc, model, kept)
         elif isinstance(exc, httpx2.TimeoutException):
             kind = ErrorKind.TIMEOUT
-            message = f"Anthropic stopped sending for {self.timeout_s:g} s{kept}. Try again."
+            message = (
+                f"Anthropic at {self.url} stopped sending for {self.timeout_s:g} s{kept}. "
+                "Try again."
+            )
         elif isinstance(exc, httpx2.RemoteProtocolError | httpx2.ReadError):
             kind = ErrorKind.STREAM_CUT
             message = (
-                f"The connection to Anthropic was cut mid-reply{kept}. Try again."
+                f"The connection to Anthropic at {self.url} was cut mid-reply{kept}. Try again."
                 if partial
-                else "The connection to Anthropic closed before any reply arrived. Try again."
+                else f"The connection to Anthropic at {self.url} closed before any reply "
+                "arrived. Try again."
             )
         return ProviderError(kind, self._scrub(message))
 
@@ -260,29 +305,34 @@ class AnthropicProvider:
         import anthropic
 
         status, detail = exc.status_code, exc.api_message or str(exc)
+        at = f"Anthropic at {self.url}"
         if status == 200:
             # An `event: error` in the middle of a stream arrives as a status error with 200.
             if exc.type == "overloaded_error":
-                return ErrorKind.OVERLOADED, f"Anthropic is overloaded and stopped the reply{kept}."
+                return ErrorKind.OVERLOADED, f"{at} is overloaded and stopped the reply{kept}."
             if exc.type == "rate_limit_error":
-                return ErrorKind.RATE_LIMITED, f"Anthropic rate limited the reply{kept}."
+                return ErrorKind.RATE_LIMITED, f"{at} rate limited the reply{kept}."
             return (
                 ErrorKind.STREAM_CUT,
-                f"Anthropic stopped the reply with an error: {detail}{kept}.",
+                f"{at} stopped the reply with an error: {detail}{kept}.",
             )
         if isinstance(exc, anthropic.AuthenticationError):
             return ErrorKind.AUTH, (
-                "Anthropic rejected the API key (HTTP 401); check ANTHROPIC_API_KEY or api_key "
+                f"{at} rejected the API key (HTTP 401); check ANTHROPIC_API_KEY or api_key "
                 "under [anthropic] in the config file."
             )
         if isinstance(exc, anthropic.PermissionDeniedError):
-            return ErrorKind.AUTH, f"The API key may not use this (HTTP 403): {detail}"
+            return ErrorKind.AUTH, f"{at}: the API key may not use this (HTTP 403): {detail}"
         if isinstance(exc, anthropic.NotFoundError):
             return ErrorKind.MODEL_MISSING, (
-                f"Anthropic has no model '{model}' (HTTP 404); check the model name in the config."
+                f"{at} has no model '{model}' (HTTP 404): check the model name in the config, "
+                "and that base_url under [anthropic] (or ANTHROPIC_BASE_URL) is the API's "
+                "address; `workbench doctor` checks it."
             )
         if isinstance(exc, anthropic.RateLimitError):
-            return ErrorKind.RATE_LIMITED, "Anthropic rate limited the request; wait and retry."
+            return ErrorKind.RATE_LIMITED, f"{at} rate limited the request; wait and retry."
         if isinstance(exc, anthropic.OverloadedError):
-            return ErrorKind.OVERLOADED, "Anthropic is overloaded (HTTP 529); retry in a while."
-        return ErrorKind.OTHER, f"Anthropic answered HTTP {status}: {detail}"
+            return ErrorKind.OVERLOADED, f"{at} is overloaded (HTTP 529); retry in a while."
+        if status >= 500:
+            return ErrorKind.SERVER_ERROR, f"{at} failed (HTTP {status}: {detail}); retry."
+        return ErrorKind.OTHER, f"{at} answered HTTP {status}: {detail}"

@@ -52,6 +52,9 @@ class Usage:
     duration_s: float = 0.0
     """Wall time from request to last event, in seconds."""
     stop_reason: str | None = None
+    generation_s: float | None = None
+    """Seconds the server says it spent generating the output (Ollama's `eval_duration`),
+    without loading and prompt reading; None when the server does not say."""
 
 
 @dataclass(frozen=True)
@@ -119,6 +122,10 @@ class ErrorKind(StrEnum):
     TIMEOUT = "timeout"
     EMPTY_REPLY = "empty_reply"
     """The model answered with no text at all (a full context, an error the server swallowed)."""
+    SERVER_ERROR = "server_error"
+    """The server failed on this request (HTTP 5xx other than busy): another model may answer."""
+    BAD_REPLY = "bad_reply"
+    """The server sent something the client cannot read (not the API it claims to speak)."""
     OTHER = "other"
 
 

@@ -27,6 +27,7 @@ from workbench.providers.fallback import (
     fallback_chain,
     skip_after,
 )
+from workbench.providers.ollama_wire import canonical_name
 from workbench.providers.router import ProviderRouter
 from workbench.textclean import sanitize
 
@@ -35,6 +36,7 @@ SHORT_REASONS = {
     ErrorKind.MODEL_MISSING: "not installed",
     ErrorKind.OVERLOADED: "overloaded",
     ErrorKind.RATE_LIMITED: "rate limited",
+    ErrorKind.SERVER_ERROR: "server error",
 }
 
 
@@ -89,8 +91,12 @@ async def stream_chain(
     """
     attempts: list[Attempt] = []
     allowed_cloud = False
+    listing = _Listing(router)
     for candidate in chain:
         if any(skip_after(a.model, a.error.kind, candidate) for a in attempts):
+            continue
+        if (absent := await listing.absent(candidate)) is not None:
+            attempts.append(Attempt(candidate, absent))
             continue
         if attempts:
             if candidate.provider == "anthropic" and not router.settings.anthropic.api_key:
@@ -145,6 +151,44 @@ async def ask_once(router: ProviderRouter, model: ModelRef, instructions: str, t
         if isinstance(event, TextDelta):
             answer.append(event.text)
     return sanitize("".join(answer))
+
+
+class _Listing:
+    """Whether Ollama's model list lacks a model, so it is not asked at all.
+
+    Not asking saves a round trip, and servers imitating Ollama answer HTTP 500 rather than
+    404 for a model they do not have. The list is the last /api/tags answer (the status bar
+    polls it); before skipping a model it is read again once, so a model pulled a moment ago
+    is found. Before any list, every model is tried.
+    """
+
+    def __init__(self, router: ProviderRouter) -> None:
+        self.router = router
+        self.fresh = False
+
+    async def absent(self, candidate: ModelRef) -> ProviderError | None:
+        """The error a request for `candidate` would get, when the list lacks it."""
+        if candidate.provider != "ollama" or not self._lacks(candidate):
+            return None
+        if not self.fresh:
+            self.fresh = True
+            try:
+                await self.router.ollama.list_models()
+            except ProviderError:
+                return None  # the request will say what is wrong
+            if not self._lacks(candidate):
+                return None
+        ollama = self.router.ollama
+        return ProviderError(
+            ErrorKind.MODEL_MISSING,
+            f"Model '{candidate.name}' is not installed on the Ollama server at {ollama.url} "
+            f"(its model list does not have it). Run `ollama pull {candidate.name}`, or pick "
+            "an installed model.",
+        )
+
+    def _lacks(self, candidate: ModelRef) -> bool:
+        listed = self.router.ollama.listed
+        return listed is not None and canonical_name(candidate.name) not in listed
 
 
 def _give_up(attempts: list[Attempt], *, declined: ModelRef | None = None) -> ProviderError:

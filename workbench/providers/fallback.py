@@ -10,9 +10,16 @@ from workbench.config import ModelRef, Settings, tier_for
 from workbench.providers.base import ErrorKind
 
 FALLBACK_KINDS: frozenset[ErrorKind] = frozenset(
-    {ErrorKind.UNREACHABLE, ErrorKind.MODEL_MISSING, ErrorKind.OVERLOADED, ErrorKind.RATE_LIMITED}
+    {
+        ErrorKind.UNREACHABLE,
+        ErrorKind.MODEL_MISSING,
+        ErrorKind.OVERLOADED,
+        ErrorKind.RATE_LIMITED,
+        ErrorKind.SERVER_ERROR,
+    }
 )
-"""Failures another model may get around; the others (auth, timeouts, cut streams) are shown."""
+"""Failures another model may get around; the others (auth, timeouts, cut streams) are shown.
+A server error (HTTP 500) is often one model's (it failed to load): the next one is tried."""
 
 # Failures of a whole server or account rather than of one model: every model there fails too.
 # Ollama's "busy" (HTTP 503) is the whole server's; Anthropic's overload and rate limits are per

@@ -78,6 +78,9 @@ class OllamaProvider:
         self.connect_timeout_s = connect_timeout_s
         self.url = host or "the Ollama server"
         """The server URL as the client resolved it (for messages)."""
+        self.listed: set[str] | None = None
+        """Canonical names of the installed models, from the last /api/tags answer (None
+        before one): a model not in it is not asked (see `providers.chain`)."""
         self._client: ollama.AsyncClient | None = None
         self._client_loop: asyncio.AbstractEventLoop | None = None
 
@@ -176,6 +179,8 @@ class OllamaProvider:
             output_tokens=final.eval_count,
             duration_s=time.monotonic() - started,
             stop_reason=final.done_reason,
+            # Nanoseconds spent generating, without loading and prompt reading.
+            generation_s=final.eval_duration / 1e9 if final.eval_duration else None,
         )
 
     async def list_models(self) -> list[ModelInfo]:
@@ -205,6 +210,7 @@ class OllamaProvider:
                     details={k: v for k, v in extra.items() if v},
                 )
             )
+        self.listed = {canonical_name(model.name) for model in models}
         return models
 
     async def loaded_models(self) -> list[LoadedModel]:

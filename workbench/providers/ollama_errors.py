@@ -65,17 +65,46 @@ def client_error(
             f"The connection to Ollama at {url} was cut {where}. Check that the server is "
             "still running, then retry.",
         )
-    if isinstance(exc, json.JSONDecodeError):
-        return ProviderError(
-            ErrorKind.OTHER, f"Ollama at {url} sent a line that is not JSON: {exc}."
-        )
+    if isinstance(exc, json.JSONDecodeError) or _is_validation_error(exc):
+        return unreadable_reply(exc, url=url, partial=partial)
     return ProviderError(ErrorKind.OTHER, f"Ollama request to {url} failed: {exc}")
+
+
+def _is_validation_error(exc: Exception) -> bool:
+    # pydantic is loaded with the client; checked by name so this module need not import it.
+    return type(exc).__name__ == "ValidationError" and hasattr(exc, "errors")
+
+
+def unreadable_reply(exc: Exception, *, url: str, partial: bool) -> ProviderError:
+    """A reply the client could not parse (not JSON, or not the shape Ollama sends)."""
+    if isinstance(exc, json.JSONDecodeError):
+        what = f"a line that is not JSON ({exc.msg} at character {exc.pos})"
+    else:
+        problems = exc.errors()  # type: ignore[attr-defined]  # a pydantic ValidationError
+        first = problems[0] if problems else {}
+        where = ".".join(str(part) for part in first.get("loc", ())) or "the reply"
+        what = f"a reply without the fields Ollama sends ({where}: {first.get('msg', '?')})"
+    return ProviderError(
+        ErrorKind.BAD_REPLY,
+        f"The server at {url} sent {what}, which this app cannot read"
+        f"{PARTIAL_KEPT if partial else ''}. It may not be an Ollama server, or not a "
+        "compatible version: check OLLAMA_HOST and the server's log, then retry.",
+    )
 
 
 def pull_error(exc: Exception, *, url: str, timeout_s: float, model: str) -> ProviderError:
     """Like `_error`, for a download: registry failures arrive as error lines."""
     import ollama
 
+    foreign = foreign_error_text(exc.error) if isinstance(exc, ollama.ResponseError) else None
+    if isinstance(exc, ollama.ResponseError) and foreign is not None:
+        status = f"HTTP {exc.status_code}" if exc.status_code > 0 else "an error line"
+        return ProviderError(
+            ErrorKind.OTHER,
+            f"The server at {url} refused to pull '{model}' ({status}: {foreign}). It may not "
+            "be a real Ollama server, or it does not support pulls: check OLLAMA_HOST, or "
+            "install the model on that server by its own means.",
+        )
     if isinstance(exc, ollama.ResponseError) and exc.status_code in (-1, 400, 404, 500):
         message = str(exc.error)
         if _NOT_IN_REGISTRY in message or exc.status_code == 404:
@@ -139,4 +168,55 @@ def _response_error(
             ErrorKind.OVERLOADED,
             f"Ollama at {url} is busy (HTTP 503: {message}); wait and retry.",
         )
+    if status >= 500:
+        # Often one model's failure (it could not be loaded): another model may answer.
+        return ProviderError(
+            ErrorKind.SERVER_ERROR,
+            f"Ollama at {url} failed on '{model}' (HTTP {status}: {message}). Check the "
+            "server's log, or pick another model.",
+        )
     return ProviderError(ErrorKind.OTHER, f"Ollama at {url} answered HTTP {status}: {message}")
+
+
+_TEXT_LIMIT = 200
+"""Most characters of a server's own error text quoted in a message."""
+
+
+def foreign_error_text(error: object) -> str | None:
+    """A readable version of an error body that is not Ollama's `{"error": "text"}`; else None.
+
+    `ollama.ResponseError.error` holds Ollama's text, or the whole body when the client found no
+    `error` string in it: FastAPI's `{"detail": [{"loc": [...], "msg": ...}]}` (HTTP 422), an
+    OpenAI-style `{"error": {"message": ...}}`, an HTML page. Those become one line.
+    """
+    body = error
+    if isinstance(error, str):
+        text = error.strip()
+        if text.startswith("<"):
+            return "an HTML page instead of Ollama's JSON"
+        if not text.startswith(("{", "[")):
+            return None  # plain text, as Ollama's own errors are
+        try:
+            body = json.loads(text)
+        except json.JSONDecodeError:
+            return _clip(text)
+    return _clip(_body_message(body))
+
+
+def _body_message(body: object) -> str:
+    if isinstance(body, list):
+        return "; ".join(_body_message(item) for item in body) or "no reason given"
+    if isinstance(body, dict):
+        if "loc" in body and "msg" in body:  # one FastAPI validation error: where, then what
+            loc = body["loc"]
+            where = ".".join(map(str, loc)) if isinstance(loc, list) else str(loc)
+            return f"{where}: {body['msg']}"
+        for key in ("detail", "error", "message"):
+            if key in body:
+                return _body_message(body[key])
+        return json.dumps(body)
+    return str(body) if body not in (None, "") else "no reason given"
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= _TEXT_LIMIT else text[: _TEXT_LIMIT - 1] + "…"

@@ -156,4 +156,8 @@ def summed(usages: list[Usage], model: str) -> Usage:
         output_tokens=total([u.output_tokens for u in usages]),
         duration_s=sum(u.duration_s for u in usages),
         stop_reason=usages[-1].stop_reason,
+        # Server-timed only when every round was: a partial sum would overstate the speed.
+        generation_s=sum(u.generation_s for u in usages if u.generation_s)
+        if all(u.generation_s for u in usages)
+        else None,
     )

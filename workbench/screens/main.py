@@ -16,7 +16,8 @@ from workbench.chat.reply import Reply
 from workbench.clipboard import copy_text
 from workbench.config import ModelRef
 from workbench.controller import SendRefused, SessionController
-from workbench.keys import MAIN_BINDINGS, live_key
+from workbench.keys import MAIN_BINDINGS
+from workbench.live_keys import live_key
 from workbench.ollama_monitor import OllamaState
 from workbench.project.files import ToolError
 from workbench.screens.model_picker import ModelPickerModal

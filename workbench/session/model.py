@@ -105,6 +105,10 @@ class AssistantMessage(_MessageBase):
     input_tokens: int | None = None
     output_tokens: int | None = None
     duration_s: float | None = None
+    """Wall time from request to the last token (loading and prompt reading included)."""
+    generation_s: float | None = None
+    """Seconds the server says it spent generating the output (Ollama's `eval_duration`), when
+    it says: the speed shown is then the server's, not the wall time's."""
     kind: Literal["summary"] | None = None
     """`"summary"`: older Explore turns compressed by the fast model (see `covers`)."""
     spec_version: int | None = None

@@ -10,7 +10,6 @@ from __future__ import annotations
 import functools
 import math
 import re
-import statistics
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import PurePath
@@ -19,7 +18,6 @@ from markdown_it import MarkdownIt
 
 from workbench.config import ModelSettings
 from workbench.providers.base import ChatMessage
-from workbench.session.model import Message
 from workbench.spec.sections import Section, find_context_section, parse_sections, split_lines
 
 SYSTEM_PART = "System prompt"
@@ -213,9 +211,17 @@ def _pasted_warning(spec: str, explore_texts: list[str]) -> ReadinessWarning | N
 
 
 def readiness_checks(
-    spec: str, payload: Payload, *, context_window: int | None, explore_texts: list[str]
+    spec: str,
+    payload: Payload,
+    *,
+    context_window: int | None,
+    explore_texts: list[str],
+    reads: int | None = None,
 ) -> list[ReadinessWarning]:
-    """Warnings about the spec and payload before a send, in the order they should be shown."""
+    """Warnings about the spec and payload before a send, in the order they should be shown.
+
+    `reads`: the tokens an Ollama model is given (its `num_ctx`), when fewer than its window.
+    """
     lines, sections = split_lines(spec), parse_sections(spec)
     warnings = [_want_warning(lines, sections), _context_warning(lines, sections)]
     if placeholders := find_placeholders(spec):
@@ -225,7 +231,21 @@ def readiness_checks(
                 "placeholders", f"Template placeholders left: {shown}. Fill them in or delete them."
             )
         )
-    if context_window is not None and payload.total_tokens > context_window:
+    if (
+        reads is not None
+        and payload.total_tokens > reads
+        and payload.total_tokens <= (context_window or payload.total_tokens)
+    ):
+        warnings.append(
+            ReadinessWarning(
+                "too_large",
+                f"The payload (~{payload.total_tokens:,} tokens) is more than the {reads:,} "
+                f"tokens {payload.model} reads (num_ctx): Ollama would drop the start of it, "
+                "or the reply comes back empty. Set num_ctx for the tier or the model in the "
+                "config, or attach less.",
+            )
+        )
+    elif context_window is not None and payload.total_tokens > context_window:
         warnings.append(
             ReadinessWarning(
                 "too_large",
@@ -235,23 +255,6 @@ def readiness_checks(
         )
     warnings.append(_pasted_warning(spec, explore_texts))
     return [warning for warning in warnings if warning is not None]
-
-
-def measured_tok_per_s(messages: list[Message], model: str) -> float | None:
-    """The model's median speed over its finished replies (tokens per second, wall time)."""
-    # duration_s runs from request to last token, so loading and prompt time are included:
-    # that is what a user waits for, which is what the estimate is for.
-    rates = [
-        m.output_tokens / m.duration_s
-        for m in messages
-        if m.role == "assistant"
-        and m.status == "done"
-        and m.model == model
-        and m.output_tokens
-        and m.duration_s
-        and m.duration_s > 0
-    ]
-    return statistics.median(rates) if rates else None
 
 
 def estimate_seconds(output_tokens_guess: int, tok_per_s: float | None) -> float | None:

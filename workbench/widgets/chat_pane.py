@@ -35,7 +35,7 @@ from workbench.chat.events import (
 from workbench.chat.reply import Reply
 from workbench.config import ModelRef
 from workbench.screens.consent import CloudConsentModal
-from workbench.session.model import Message, Pane, UserMessage
+from workbench.session.model import AssistantMessage, Message, Pane, UserMessage
 from workbench.widgets.attachment_preview import AttachmentPreview
 from workbench.widgets.chat_input import ChatInput
 from workbench.widgets.file_completion import CompletionDriver, FileCompletion, ProjectFiles
@@ -307,9 +307,18 @@ class ChatPane(Vertical):
     async def _show(self, event: ReplyEvent) -> None:
         """Render one event of the reply under way."""
         if isinstance(event, Started):
-            self._reply_view = view = MessageView(event.reply, self.pane, streaming=True)
-            await self.message_list.mount(view)
+            view = self.message_list.view_of(event.reply) if event.continuing else None
+            if view is None:
+                view = MessageView(event.reply, self.pane, streaming=True)
+                if event.continuing:  # its text is not on screen: the renderer starts with it
+                    view.streaming = False
+                await self.message_list.mount(view)
+            else:
+                view.refresh_state()
+            self._reply_view = view
             self._renderer = ReplyRenderer(self, view.markdown)
+            if event.continuing:
+                self.message_list.anchor()
         elif isinstance(event, Text):
             if self._renderer is not None:
                 await self._renderer.feed(event.text)
@@ -344,6 +353,9 @@ class ChatPane(Vertical):
         if view is not None:
             if outcome.reply is not None:
                 view.refresh_state()
+                if outcome.continued:
+                    # Streamed onto text parsed before: parse the whole reply once, as stored.
+                    await view.markdown.update(outcome.reply.content)
             else:
                 await view.remove()
         self.refresh_views(outcome.prompt)
@@ -362,6 +374,26 @@ class ChatPane(Vertical):
     async def stop_streaming(self, reason: str = "Stopped when workbench closed") -> None:
         """Stop a running reply and wait until what arrived is saved (quit, session switch)."""
         await self.conversation.stop(reason)
+
+    @on(MessageView.ContinueRequested)
+    async def _continue_requested(self, event: MessageView.ContinueRequested) -> None:
+        event.stop()
+        message = event.view.message
+        if isinstance(message, AssistantMessage):
+            await self.continue_reply(message)
+
+    async def continue_reply(self, message: AssistantMessage) -> bool:
+        """Ask the model to go on with a reply cut at its token limit; the text grows in place."""
+        if self.is_streaming:
+            self.notify("A reply is still arriving: Escape stops it.", severity="warning")
+            return False
+        try:
+            reply = self.conversation.continue_reply(message)
+        except ConversationError as error:
+            self._not_saved(error)
+            return False
+        await self.render_reply(reply)
+        return True
 
     @on(MessageView.RetryRequested)
     async def _retry_requested(self, event: MessageView.RetryRequested) -> None:

@@ -17,7 +17,7 @@ _PROMPT_LABELS = {
 _REPLY_LABELS = {
     "streaming": " · streaming…",
     "interrupted": " · interrupted",
-    "cut": " · cut at the token limit",
+    "cut": " · cut at the token limit (m continues)",
     "failed": " · ✗ cut short by an error",
 }
 

@@ -15,7 +15,7 @@ from textual.widgets import Markdown, Static
 from textual.widgets.markdown import MarkdownBlock, MarkdownFence
 
 from workbench.clipboard import copy_text
-from workbench.markdown_source import code_blocks, source_lines
+from workbench.markdown_source import code_blocks, reply_parser, source_lines
 from workbench.project.attach import describe_entry
 from workbench.session.model import RETRYABLE, Message, UserMessage, is_spec, is_summary
 from workbench.widgets.message_headers import header_text, spec_summary, tool_header
@@ -99,6 +99,13 @@ class MessageView(Vertical, can_focus=True):
             id="message.retry",
         ),
         Binding(
+            "m",
+            "continue_reply",
+            "More",
+            tooltip="Ask the model to go on with this reply, cut at its token limit",
+            id="message.continue",
+        ),
+        Binding(
             "enter",
             "toggle_output",
             "Show/hide",
@@ -126,6 +133,13 @@ class MessageView(Vertical, can_focus=True):
 
     class RetryRequested(TextualMessage):
         """The user asked to send a failed prompt again."""
+
+        def __init__(self, view: MessageView) -> None:
+            super().__init__()
+            self.view = view
+
+    class ContinueRequested(TextualMessage):
+        """The user asked the model to go on with this reply (cut at its token limit)."""
 
         def __init__(self, view: MessageView) -> None:
             super().__init__()
@@ -193,7 +207,9 @@ class MessageView(Vertical, can_focus=True):
         message = self.message
         yield Static(self._header(), classes=f"message-header -{message.role}{promoted}")
         if is_spec(message):
-            yield Markdown(spec_summary(message.content), open_links=False)
+            yield Markdown(
+                spec_summary(message.content), open_links=False, parser_factory=reply_parser
+            )
         elif message.role == "user" and message.kind == "critique":
             yield Static(
                 Content("Review the spec against this exploration."), classes="message-text"
@@ -209,7 +225,9 @@ class MessageView(Vertical, can_focus=True):
             if message.attachments:
                 yield Static(Content(self._attachments_text()), classes="message-attachments")
         else:
-            yield Markdown("" if self.streaming else message.content, open_links=False)
+            # Streamed text is appended through the same parser (Markdown.append uses the factory).
+            body = "" if self.streaming else message.content
+            yield Markdown(body, open_links=False, parser_factory=reply_parser)
         yield Static(Content(message.note or ""), classes="message-note")
 
     def on_mount(self) -> None:
@@ -298,6 +316,8 @@ class MessageView(Vertical, can_focus=True):
         # "Retry" is offered (and shown in the footer) only on a failed prompt or its notice.
         if action == "retry":
             return self.retry_target is not None
+        if action == "continue_reply":
+            return self.message.role == "assistant" and self.message.status == "cut"
         if action == "toggle_output":
             return self.message.role == "tool" or is_summary(self.message) or self.compressed
         return True
@@ -324,6 +344,10 @@ class MessageView(Vertical, can_focus=True):
     def action_retry(self) -> None:
         if self.retry_target is not None:
             self.post_message(self.RetryRequested(self))
+
+    def action_continue_reply(self) -> None:
+        if self.message.role == "assistant" and self.message.status == "cut":
+            self.post_message(self.ContinueRequested(self))
 
     def action_promote(self) -> None:
         self.post_message(self.PromoteRequested(self))

@@ -1,4 +1,4 @@
-"""The status line: Ollama up or down, each pane's model, the last reply's figures, Claude cost."""
+"""The status line: Ollama up or down, each pane's model, Claude cost, the last reply's figures."""
 
 from __future__ import annotations
 
@@ -73,8 +73,9 @@ class StatusBar(Static):
             ):
                 parts.append((" (not installed: ctrl+l)", "$warning"))
         last_reply, cloud_cost = session.last_reply(), session.cloud_cost()
-        if last_reply is not None and (figures := describe_reply(last_reply)):
-            parts.append(f"  │  last reply: {figures}")
+        # The cost before the figures: on a narrow screen the end of the line is cut.
         if cloud_cost:
             parts.append(f"  │  Claude ${cloud_cost:.3f}")
+        if last_reply is not None and (figures := describe_reply(last_reply)):
+            parts.append(f"  │  last reply: {figures}")
         self.update(Content.assemble(*parts))
