@@ -17,12 +17,12 @@ from workbench.config import ConfigError, ConfigProblem, Settings, load_settings
 from workbench.config_file import remember_theme
 from workbench.controller import SessionController
 from workbench.keys import APP_BINDINGS, check_keymap
-from workbench.live_keys import live_key
 from workbench.providers.router import ProviderRouter
 from workbench.screens.main import MainScreen
 from workbench.session.store import Session, SessionError, SessionStore
 from workbench.spec.templates import Template
 from workbench.themes import load_themes
+from workbench.widgets.live_keys import live_key
 
 FALLBACK_THEME = "workbench-dark"
 

@@ -12,7 +12,7 @@ import workbench
 
 PACKAGE = Path(workbench.__file__).parent
 UI_FOLDERS = {"screens", "widgets"}
-UI_MODULES = {"app.py", "commands.py", "keys.py", "live_keys.py", "themes.py", "__main__.py"}
+UI_MODULES = {"app.py", "commands.py", "keys.py", "themes.py", "__main__.py"}
 
 
 def core_modules() -> list[str]:

@@ -17,7 +17,6 @@ from workbench.clipboard import copy_text
 from workbench.config import ModelRef
 from workbench.controller import SendRefused, SessionController
 from workbench.keys import MAIN_BINDINGS
-from workbench.live_keys import live_key
 from workbench.ollama_monitor import OllamaState
 from workbench.project.files import ToolError
 from workbench.screens.model_picker import ModelPickerModal
@@ -26,6 +25,7 @@ from workbench.screens.versions import VersionsModal
 from workbench.session.model import CHAT_PANES, Pane, as_chat_pane
 from workbench.widgets.chat_pane import ChatPane
 from workbench.widgets.file_completion import ProjectFiles
+from workbench.widgets.live_keys import live_key
 from workbench.widgets.message_view import MessageView
 from workbench.widgets.pane_row import PaneRow
 from workbench.widgets.spec_pane import SpecPane

@@ -17,7 +17,6 @@ from textual.widgets import DataTable, Footer, Input, ProgressBar, Static
 from textual.worker import Worker
 
 from workbench.config import ModelRef, Settings
-from workbench.live_keys import live_key
 from workbench.model_catalog import (
     CatalogGroup,
     ModelEntry,
@@ -31,6 +30,7 @@ from workbench.providers.router import ProviderRouter
 from workbench.pull import download_size, pull_model
 from workbench.screens.framed_modal import FramedModal
 from workbench.textclean import sanitize
+from workbench.widgets.live_keys import live_key
 
 COLUMNS = ("", "Model", "Tiers", "State", "Size", "In memory")
 """Column titles, in order on screen."""

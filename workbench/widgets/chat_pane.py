@@ -309,9 +309,8 @@ class ChatPane(Vertical):
         if isinstance(event, Started):
             view = self.message_list.view_of(event.reply) if event.continuing else None
             if view is None:
-                view = MessageView(event.reply, self.pane, streaming=True)
-                if event.continuing:  # its text is not on screen: the renderer starts with it
-                    view.streaming = False
+                # A continued reply not on screen is shown with its text; the new text follows.
+                view = MessageView(event.reply, self.pane, streaming=not event.continuing)
                 await self.message_list.mount(view)
             else:
                 view.refresh_state()

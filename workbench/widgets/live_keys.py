@@ -1,6 +1,6 @@
 """Which key does what right now: the live binding of an action, after the user's keymap.
 
-Apart from `keys.py` so screens can name their keys without importing the key tables (and the
+Apart from `workbench.keys` so screens can name their keys without importing the key tables (and the
 widget classes those list).
 """
 
