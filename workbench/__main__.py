@@ -1,6 +1,6 @@
 """The `workbench` command: sessions, config, `doctor` (check the set-up), `pull` (models),
-`ask` / `send` (a session's chats from the shell) and `changes` / `apply` / `undo` (the
-Implement reply's edits)."""
+`ask` / `send` (a session's chats from the shell), `changes` / `apply` / `undo` (the
+Implement reply's edits) and `check` (the project's checks)."""
 
 from __future__ import annotations
 
@@ -88,6 +88,9 @@ def build_parser() -> argparse.ArgumentParser:
     from workbench.cli_apply import add_parsers as add_changes_apply_undo
 
     add_changes_apply_undo(commands)
+    from workbench.cli_check import add_parser as add_check
+
+    add_check(commands)
     return parser
 
 
@@ -127,6 +130,10 @@ def main(argv: list[str] | None = None) -> int:
         from workbench.cli_apply import run_changes_command
 
         return run_changes_command(args, settings, config_problems)
+    if args.command == "check":
+        from workbench.cli_check import run_check_command
+
+        return run_check_command(args, settings, config_problems)
 
     store = SessionStore()
 

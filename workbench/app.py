@@ -160,6 +160,21 @@ class WorkbenchApp(App[None]):
             main.copy_payload,
         )
         yield SystemCommand(
+            "Checks",
+            "Run the project's checks, see their output, send failures back  [f7]",
+            main.action_checks,
+        )
+        yield SystemCommand(
+            "Acceptance review",
+            "This round's verdict on each acceptance item of the spec; overrule, promote",
+            main.action_acceptance,
+        )
+        yield SystemCommand(
+            "Round history",
+            "Each round: the spec version or follow-up sent, what changed, what passed",
+            main.action_rounds,
+        )
+        yield SystemCommand(
             "Export session",
             "Write the spec, the versions sent and both chats to export.md in the session folder",
             self.action_export,

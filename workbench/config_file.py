@@ -46,6 +46,7 @@ def format_settings(settings: Settings, problems: list[ConfigProblem]) -> str:
         f"tools {'on' if settings.project.tools else 'off'}; git summary of "
         f"{settings.project.git_log_commits} commits; compress at "
         f"{settings.project.compress_at:.0%} of the window",
+        f"Checks        {_checks_line(settings)}",
         f"Apply         {'one git commit per apply' if settings.apply.commit else 'no commits'}",
         "",
         "Tiers",
@@ -73,6 +74,17 @@ def format_settings(settings: Settings, problems: list[ConfigProblem]) -> str:
     lines += ["", f"Problems ({len(problems)})" if problems else "No problems."]
     lines += [f"  {problem}" for problem in problems]
     return "\n".join(lines) + "\n"
+
+
+def _checks_line(settings: Settings) -> str:
+    """The user config's checks, when they run, and their timeout."""
+    project = settings.project
+    commands = ", ".join(json.dumps(c) for c in project.checks) or "none"
+    after = {"ask": "offered", "always": "run", "never": "not run"}[project.checks_after_apply]
+    return (
+        f"{commands} by default (a project's .workbench.toml or saved answer wins); {after} "
+        f"after an apply; killed after {project.checks_timeout_s:g} s"
+    )
 
 
 def _options_text(options: ModelOptions) -> str:
@@ -270,6 +282,15 @@ git_log_commits = 20
 # When the Explore conversation fills this share of the fast model's context window, older
 # turns are summarized into one message that replaces them in what is sent.
 compress_at = 0.75
+# Checks: commands run in the project's root after an apply or on a key, such as
+# ["pytest -q", "ruff check ."]. This is the default for every project; a `.workbench.toml` at
+# a project's root ([checks] commands = [...], can be committed) wins, then an answer saved for
+# that project when the app proposed checks. `workbench check` runs them from the shell.
+checks = []
+# Run the checks after an apply: "ask" (offer to), "always", or "never" (only on the key).
+checks_after_apply = "ask"
+# A check still running after this many seconds is killed, with every process it started.
+checks_timeout_s = 600.0
 
 [apply]
 # In a git repository, make one commit per apply holding only the applied files (never your

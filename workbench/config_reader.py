@@ -17,6 +17,7 @@ from typing import Any, cast
 from workbench import paths
 from workbench.settings import (
     DEFAULT_OLLAMA_HOST,
+    ChecksAfterApply,
     ConfigProblem,
     ModelSettings,
     Provider,
@@ -105,6 +106,18 @@ def _provider(value: object) -> Provider:
     return value  # narrowed to the two names by the test above
 
 
+def _after_apply(value: object) -> ChecksAfterApply:
+    if value not in ("ask", "always", "never"):
+        raise _Invalid(f'expected "ask", "always" or "never", got {_show(value)}')
+    return value  # narrowed to the three answers by the test above
+
+
+def _commands(value: object) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise _Invalid(f'expected an array of commands such as ["pytest -q"], got {_show(value)}')
+    return [v.strip() for v in value]
+
+
 def _models(value: object) -> list[str]:
     if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
         raise _Invalid(f"expected an array of model names, got {_show(value)}")
@@ -179,6 +192,9 @@ _PROJECT: _Schema = {
     "tools": ("tools", _boolean),
     "git_log_commits": ("git_log_commits", _integer(1)),
     "compress_at": ("compress_at", _number(0, strict=True, high=1)),
+    "checks": ("checks", _commands),
+    "checks_after_apply": ("checks_after_apply", _after_apply),
+    "checks_timeout_s": ("checks_timeout_s", _number(0, strict=True)),
 }
 _APPLY: _Schema = {"commit": ("commit", _boolean)}
 # Generation options, in a tier and in a model's table; "" clears a built-in default.
@@ -216,7 +232,7 @@ class _Reader:
         self.problems: list[ConfigProblem] = []
 
     def problem(self, key: tuple[str, ...], message: str) -> None:
-        line = _find_line(self.lines, key)
+        line = find_line(self.lines, key)
         self.problems.append(ConfigProblem(self.path, line, _dotted(key), message))
 
     def apply(
@@ -318,7 +334,7 @@ def _split_key(text: str) -> tuple[str, ...]:
     return tuple(p.strip().strip("\"'") for p in re.findall(rf"{_KEY_PART}", text))
 
 
-def _find_line(lines: list[str], key: tuple[str, ...]) -> int | None:
+def find_line(lines: list[str], key: tuple[str, ...]) -> int | None:
     """The 1-based line defining `key` (or its nearest parent), found in the raw text."""
     found: dict[tuple[str, ...], int] = {}
     table: tuple[str, ...] = ()
@@ -362,7 +378,7 @@ def load_settings(
         try:
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
-            problems.append(_syntax_problem(path, text, exc))
+            problems.append(syntax_problem(path, text, exc))
         else:
             reader = _Reader(path, text)
             reader.read(data, settings)
@@ -371,7 +387,10 @@ def load_settings(
     return settings, problems
 
 
-def _syntax_problem(path: Path, text: str, exc: tomllib.TOMLDecodeError) -> ConfigProblem:
+def syntax_problem(
+    path: Path, text: str, exc: tomllib.TOMLDecodeError, then: str = "using all defaults"
+) -> ConfigProblem:
+    """A TOML syntax error of `path` as a problem with its line; `then` says what happens."""
     message = str(exc.args[0] if exc.args else exc)
     line = getattr(exc, "lineno", None)
     if found := re.search(r"\s*\(at line (\d+), column (\d+)\)", message):
@@ -380,7 +399,7 @@ def _syntax_problem(path: Path, text: str, exc: tomllib.TOMLDecodeError) -> Conf
     elif found := re.search(r"\s*\(at end of document\)", message):
         line = line or len(text.splitlines()) or 1
         message = message[: found.start()] + " (at the end of the file)"
-    return ConfigProblem(path, line, None, f"invalid TOML: {message}; using all defaults")
+    return ConfigProblem(path, line, None, f"invalid TOML: {message}; {then}")
 
 
 def _apply_env(settings: Settings, env: Mapping[str, str], problems: list[ConfigProblem]) -> None:

@@ -60,7 +60,9 @@ from workbench.usage import measured_tok_per_s, session_cost
 from workbench.warm_up import WarmUp
 
 if TYPE_CHECKING:
+    from workbench.apply.follow_up import FollowUp
     from workbench.apply.session_changes import SessionChanges
+    from workbench.checks.session_loop import SessionLoop
 
 SHOW_TIMEOUT_S = 3.0
 """Longest wait for /api/show: the review opens with "unknown" rather than hang."""
@@ -154,6 +156,13 @@ class SessionController:
         return session_changes.SessionChanges(
             self.session, self.settings, self.router, self.implement, lambda: self.explore.model
         )
+
+    @functools.cached_property
+    def loop(self) -> SessionLoop:
+        """This round's applies, checks, follow-up and acceptance review (loaded on first use)."""
+        from workbench.checks.session_loop import SessionLoop
+
+        return SessionLoop(self.session, self.settings, self.changes, self.implement, self.explore)
 
     def load(self) -> list[str]:
         """Read both transcripts; what the user should know (skipped lines, session warnings)."""
@@ -386,26 +395,7 @@ class SessionController:
         )
         if fallback_note:
             warnings.insert(0, ReadinessWarning("answerer", fallback_note))
-        # The same model may have answered in Explore: its speed there is its speed here.
-        tok_per_s = measured_tok_per_s(self.all_messages(), target.name)
-        max_tokens = self.reply_limit(target)
-        typical = min(TYPICAL_REPLY_TOKENS, max_tokens) if max_tokens else TYPICAL_REPLY_TOKENS
-        prices, tokens_in = self.settings.models, payload.total_tokens
-        estimate = SendEstimate(
-            model=target.name,
-            tier=target.tier or target.provider,
-            context_window=window,
-            reads=reads,
-            tok_per_s=tok_per_s,
-            seconds=estimate_seconds(typical, tok_per_s),
-            cost_usd=estimate_cost(target.name, tokens_in, typical, prices),
-            version=(self.versions.latest() or 0) + 1,
-            cost_min_usd=estimate_cost(target.name, tokens_in, 0, prices),
-            cost_max_usd=estimate_cost(target.name, tokens_in, max_tokens, prices)
-            if max_tokens
-            else None,
-            max_tokens=max_tokens,
-        )
+        estimate = self._estimate(target, payload, (self.versions.latest() or 0) + 1, window)
         return SendPlan(
             text, payload, entries, estimate, warnings, model, resent_from, tuple(problems)
         )
@@ -424,3 +414,61 @@ class SessionController:
         return self.implement.send(
             plan.text, kind="spec", spec_version=version, note=note, attachments=plan.entries
         )
+
+    def _estimate(
+        self, target: ModelRef, payload: Payload, version: int, window: int | None
+    ) -> SendEstimate:
+        """What the send review says about sending `payload` to `target` (`window` tokens)."""
+        # The same model may have answered in Explore: its speed there is its speed here.
+        tok_per_s = measured_tok_per_s(self.all_messages(), target.name)
+        max_tokens = self.reply_limit(target)
+        typical = min(TYPICAL_REPLY_TOKENS, max_tokens) if max_tokens else TYPICAL_REPLY_TOKENS
+        prices, tokens_in = self.settings.models, payload.total_tokens
+        return SendEstimate(
+            model=target.name,
+            tier=target.tier or target.provider,
+            context_window=window,
+            reads=self.tokens_read(target, window),
+            tok_per_s=tok_per_s,
+            seconds=estimate_seconds(typical, tok_per_s),
+            cost_usd=estimate_cost(target.name, tokens_in, typical, prices),
+            version=version,
+            cost_min_usd=estimate_cost(target.name, tokens_in, 0, prices),
+            cost_max_usd=estimate_cost(target.name, tokens_in, max_tokens, prices)
+            if max_tokens
+            else None,
+            max_tokens=max_tokens,
+        )
+
+    # -- the loop's follow-ups ----------------------------------------------------------------
+
+    async def prepare_follow_up(self, follow_up: FollowUp) -> SendPlan:
+        """The send review of a follow-up: the Implement conversation so far, then the
+        follow-up's text, to the Implement model. SendRefused when it cannot go now."""
+        implement = self.implement
+        if implement.is_streaming:
+            raise SendRefused("Implement is still answering: Escape in that pane stops it.")
+        text = follow_up.text
+        if not text:
+            raise SendRefused("Nothing to send back: no failed edit, note or check.")
+        state = self.monitor.state
+        answerer, fallback_note = expected_answerer(
+            self.settings, implement.model, state.installed, reachable=state.reachable
+        )
+        target = answerer or implement.model
+        from workbench.apply.follow_up import follow_up_payload
+
+        payload = follow_up_payload(
+            implement.model.name, implement.system_prompt, implement.messages, text
+        )
+        warnings = [ReadinessWarning("answerer", fallback_note)] if fallback_note else []
+        window = await self.context_window(target)
+        estimate = self._estimate(target, payload, self.versions.latest() or 0, window)
+        return SendPlan(text, payload, [], estimate, warnings, implement.model)
+
+    def commit_follow_up(self, plan: SendPlan) -> Reply:
+        """Send a reviewed follow-up to the Implement model (ConversationError if it cannot)."""
+        if self.implement.is_streaming:
+            raise BusyError("Implement is still answering: Escape in that pane stops it.")
+        self.warm_up.cancel()
+        return self.implement.send(plan.text, kind="follow-up")

@@ -119,6 +119,14 @@ MAIN_BINDINGS: list[BindingType] = [
         id="implement.changes",
     ),
     Binding(
+        "f7",
+        "checks",
+        "Checks",
+        tooltip="Run the project's checks; send failures back; judge the acceptance items",
+        priority=True,  # text inputs bind F7 to "select all"
+        id="verify.checks",
+    ),
+    Binding(
         "f8",
         "toggle_tools",
         "Tools",
@@ -139,9 +147,12 @@ MAIN_BINDINGS: list[BindingType] = [
 def binding_owners() -> list[type[DOMNode]]:
     """The widget classes, besides the app and the main screen, whose bindings can be remapped."""
     # The Changes view is imported only here: the app does not load it until F6.
+    from workbench.screens.acceptance import AcceptanceModal
     from workbench.screens.changes import ChangesScreen
+    from workbench.screens.checks import ChecksScreen
     from workbench.screens.hunk_modals import EditHunkModal, HunkModal
     from workbench.screens.model_picker import ModelPickerModal
+    from workbench.screens.rounds import RoundsModal
     from workbench.widgets.diff_view import DiffView
 
     return [
@@ -150,6 +161,9 @@ def binding_owners() -> list[type[DOMNode]]:
         MessageView,
         ModelPickerModal,
         ChangesScreen,
+        ChecksScreen,
+        AcceptanceModal,
+        RoundsModal,
         DiffView,
         HunkModal,
         EditHunkModal,

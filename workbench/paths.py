@@ -39,3 +39,8 @@ def data_dir() -> Path:
 def sessions_dir() -> Path:
     """One sub-folder per session."""
     return data_dir() / "sessions"
+
+
+def project_checks_dir() -> Path:
+    """The checks a person chose for a project, one small file per project (never in it)."""
+    return data_dir() / "project-checks"

@@ -15,6 +15,7 @@ from workbench.providers.base import ModelOptions
 
 Provider = Literal["ollama", "anthropic"]
 Source = Literal["default", "file", "env"]
+ChecksAfterApply = Literal["ask", "always", "never"]
 
 DEFAULT_OLLAMA_HOST = "http://127.0.0.1:11434"
 OLLAMA_PORT = 11434
@@ -82,7 +83,7 @@ class AnthropicSettings:
 
 @dataclass
 class ProjectSettings:
-    """How the Explore pane sees the project (`[project]`)."""
+    """How the Explore pane sees the project, and the checks run in it (`[project]`)."""
 
     summarize_over_kb: float = 50
     """Attached files larger than this (KB) are summarized by the fast model, not sent raw."""
@@ -92,6 +93,13 @@ class ProjectSettings:
     """Commits the git-history summary covers."""
     compress_at: float = 0.75
     """Summarize older Explore turns when the conversation fills this share of the window."""
+    checks: list[str] = field(default_factory=list)
+    """Commands that check a project (`pytest -q`, `ruff check .`), run in its root; the default
+    for every project (a project's `.workbench.toml` or an answer saved for it wins)."""
+    checks_after_apply: ChecksAfterApply = "ask"
+    """Run the checks after an apply: "ask" (offer it), "always" or "never" (only on the key)."""
+    checks_timeout_s: float = 600.0
+    """A check still running after this many seconds is killed (with every process it started)."""
 
 
 @dataclass
@@ -209,7 +217,7 @@ class Settings:
     models: dict[str, ModelSettings] = field(default_factory=_default_models)
     """Model name -> context window, prices and options (`[models."name"]`), over built-ins."""
     project: ProjectSettings = field(default_factory=ProjectSettings)
-    """Attachments, tools and the small-model chores of the Explore pane."""
+    """Attachments, tools and the small-model chores of the Explore pane; the checks."""
     apply: ApplySettings = field(default_factory=ApplySettings)
     """Writing accepted changes into the project."""
     keys: dict[str, str] = field(default_factory=dict)

@@ -14,6 +14,8 @@ from tests.unit.test_cli_apply import APP, LIB, REPLY
 from tests.unit.test_cli_apply import UTIL as CLI_UTIL
 from tests.unit.test_cli_apply import UTIL_BY_MODEL as BY_MODEL
 from workbench.screens.changes import ChangesScreen
+from workbench.screens.checks_setup import RunChecksModal
+from workbench.screens.send_review import SendReviewModal
 
 SPEC = "# Task: Friendlier greetings\n\n## What I want\n\nSay hello to the world.\n"
 UTIL = CLI_UTIL.replace("\n", "\r\n")  # a CRLF file: it stays CRLF
@@ -76,6 +78,10 @@ async def test_review_apply_and_undo_three_files(ollama: FakeOllama, tmp_path: P
 
         await pilot.press("w")
         await wait_until(pilot, lambda: read(project) != before, what="applied")
+        # After an apply the workbench offers to run the checks (checks_after_apply = "ask").
+        await wait_until(pilot, lambda: isinstance(app.screen, RunChecksModal), what="offer")
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: app.screen is changes, what="back in Changes")
         after = read(project)
         assert after["app.py"] == b"def main():\n    print('hello, world')\n"
         assert after["lib.py"] == before["lib.py"]
@@ -90,6 +96,9 @@ async def test_review_apply_and_undo_three_files(ollama: FakeOllama, tmp_path: P
         # The rejection's note goes back to the Implement model with one key.
         requests = len(ollama.chat_requests())
         await pilot.press("f")
+        await wait_until(pilot, lambda: isinstance(app.screen, SendReviewModal), what="review")
+        assert requests == len(ollama.chat_requests())  # nothing goes before the review
+        await pilot.press("enter")
         await wait_until(pilot, lambda: app.screen is main, what="back on the main screen")
         await wait_until(pilot, lambda: len(ollama.chat_requests()) > requests)
         prompt = ollama.chat_requests()[-1]["messages"][-1]["content"]

@@ -285,7 +285,8 @@ async def test_keys_are_remapped_from_the_config_and_help_follows(ollama: FakeOl
     settings = make_settings(ollama.url)
     settings.keys = {"spec.send": "f12", "model.pick": "f11", "no.such.binding": "f7"}
     app = make_test_app(settings, spec=new_spec("Keys") + "\nDo it.\n")
-    async with app.run_test(size=(160, 48)) as pilot:
+    # Wide enough for the whole footer, so the remapped keys' places in it are on screen.
+    async with app.run_test(size=(190, 48)) as pilot:
         screen = main_screen(app)
         await pilot.pause()
         notices = [n.message for n in app._notifications]

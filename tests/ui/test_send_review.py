@@ -15,7 +15,8 @@ from workbench.session.store import SessionStore
 
 SPEC = (
     "# Task: Refresh tokens\n\n## Context\n\n- auth lives in src/auth\n\n"
-    "## What I want\n\nRotate refresh tokens on use.\n\n## Constraints\n\nKeep the API.\n"
+    "## What I want\n\nRotate refresh tokens on use.\n\n## Constraints\n\nKeep the API.\n\n"
+    "## Acceptance\n\n- a used refresh token is refused\n"
 )
 
 

@@ -11,6 +11,7 @@ import pytest
 from workbench.apply.changes import ChangeSet, load_changes, save_changes
 from workbench.apply.edits import Edit, ParsedReply
 from workbench.apply.filetext import decode, read_file_text
+from workbench.apply.follow_up import FollowUp, edit_parts
 from workbench.apply.rebase import rebase
 from workbench.apply.stage import ModelEditError, stage_reply
 
@@ -299,7 +300,8 @@ def test_changes_survive_a_restart(root: Path, tmp_path: Path) -> None:
     save_changes(tmp_path, changes)
     again = load_changes(tmp_path)
     assert again == changes
-    assert "nope.py" in again.follow_up() and "no: keep 5" in again.follow_up()
+    sent_back = FollowUp(edit_parts(again)).text
+    assert "nope.py" in sent_back and "no: keep 5" in sent_back
 
 
 def test_side_by_side_rows_match_small_hunks_and_pair_big_ones_line_by_line() -> None:

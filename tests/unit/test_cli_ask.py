@@ -360,7 +360,8 @@ def test_ctrl_c_stops_the_reply_and_saves_what_arrived(
 
 SPEC = (
     "# Task: Add refresh tokens\n\n## Context (from exploration)\n\nAuth lives in @app.py.\n\n"
-    "## What I want\n\nRefresh tokens that expire after a day.\n"
+    "## What I want\n\nRefresh tokens that expire after a day.\n\n"
+    "## Acceptance\n\n- a refresh token older than a day is refused\n"
 )
 
 

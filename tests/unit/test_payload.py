@@ -135,8 +135,17 @@ def test_a_ready_spec_has_no_warnings() -> None:
 
 
 def test_a_fresh_template_warns_about_what_is_missing() -> None:
-    assert codes(new_spec()) == ["empty_what_i_want", "no_context", "placeholders"]
-    assert codes(new_spec("Add refresh tokens")) == ["empty_what_i_want", "no_context"]
+    assert codes(new_spec()) == [
+        "empty_what_i_want",
+        "no_context",
+        "no_acceptance",
+        "placeholders",
+    ]
+    assert codes(new_spec("Add refresh tokens")) == [
+        "empty_what_i_want",
+        "no_context",
+        "no_acceptance",
+    ]
 
 
 @pytest.mark.parametrize("name", ["bugfix", "refactor"])
@@ -144,11 +153,13 @@ def test_other_templates_warn_once_filled_in_only_if_still_empty(name: str) -> N
     template = get_template(name)
     assert template is not None
     blank = template.render("Fix it")
-    assert codes(blank) == ["empty_what_i_want", "no_context"]
+    assert codes(blank) == ["empty_what_i_want", "no_context", "no_acceptance"]
     filled = blank
     for title in ("Context (from exploration)", "Expected", "Target shape"):
         filled = filled.replace(f"## {title}\n", f"## {title}\n\nSome text.\n")
-    assert codes(filled) == []
+    assert codes(filled) == ["no_acceptance"]
+    checkable = filled.replace("## Acceptance\n", "## Acceptance\n\n- `pytest -q` passes\n")
+    assert codes(checkable) == []
 
 
 def test_empty_what_i_want_names_the_section() -> None:
@@ -162,19 +173,23 @@ def test_empty_what_i_want_names_the_section() -> None:
 
 def test_a_spec_with_no_requirements_section_at_all_warns() -> None:
     spec = "# Task: Tidy\n\n## Context\n\nThe code is messy.\n"
-    assert codes(spec) == ["empty_what_i_want"]
+    assert codes(spec) == ["empty_what_i_want", "no_acceptance"]
 
 
 def test_a_hand_written_notes_and_task_file_is_ready() -> None:
     spec = "## Codebase Notes\n\nThe API is in api/.\n\n## Task\n\nAdd pagination to /users.\n"
-    assert codes(spec) == []
-    assert codes("# Add email verification\n\n## Requirements:\n- one\n") == ["no_context"]
+    assert codes(spec) == ["no_acceptance"]  # ready, but nothing to check the result against
+    assert codes(spec + "\n## Done when\n\n- [ ] `GET /users?page=2` works\n") == []
+    assert codes("# Add email verification\n\n## Requirements:\n- one\n") == [
+        "no_context",
+        "no_acceptance",
+    ]
 
 
 def test_sub_headings_and_comments_alone_are_not_content() -> None:
     spec = "# Task: T\n\n## Context\n\n<!-- fill me -->\n\n## What I want\n\n### API\n\n### UI\n"
-    assert codes(spec) == ["empty_what_i_want", "no_context"]
-    assert codes(spec + "\nA button.\n") == ["no_context"]
+    assert codes(spec) == ["empty_what_i_want", "no_context", "no_acceptance"]
+    assert codes(spec + "\nA button.\n") == ["no_context", "no_acceptance"]
 
 
 def test_placeholders_are_found_outside_code_quotes_and_comments() -> None:

@@ -8,6 +8,7 @@ from markdown_it import MarkdownIt
 from workbench.spec.promote import promote, promoted_ids
 from workbench.spec.sections import Section, find_context_section, parse_sections, spec_title
 from workbench.spec.template import DEFAULT_TEMPLATE, new_spec
+from workbench.spec.templates import ACCEPTANCE_HINT
 
 NOTE_WITH_CODE = (
     "Auth lives in `src/auth/`.\n\n```python\n# not a heading\ndef login(user): ...\n```\n"
@@ -29,7 +30,7 @@ SPECS = [
 def test_template_is_exact_and_takes_a_title() -> None:
     assert DEFAULT_TEMPLATE == (
         "# Task: <title>\n\n## Context (from exploration)\n\n## What I want\n\n"
-        "## Constraints\n\n## Acceptance\n"
+        "## Constraints\n\n## Acceptance\n\n" + ACCEPTANCE_HINT
     )
     assert new_spec() == DEFAULT_TEMPLATE
     assert new_spec("Add refresh tokens").startswith("# Task: Add refresh tokens\n\n## Context")

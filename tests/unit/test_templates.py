@@ -9,6 +9,7 @@ from workbench.config import load_settings
 from workbench.config_file import EXAMPLE_CONFIG, format_settings
 from workbench.spec.template import DEFAULT_TEMPLATE, new_spec
 from workbench.spec.templates import (
+    ACCEPTANCE_HINT,
     get_template,
     is_blank_template,
     list_templates,
@@ -32,7 +33,7 @@ def test_the_feature_template_is_the_workflow_shape_and_new_specs_use_it() -> No
     assert feature is not None and feature.source == "built-in"
     assert feature.text == (
         "# Task: <title>\n\n## Context (from exploration)\n\n## What I want\n\n"
-        "## Constraints\n\n## Acceptance\n"
+        "## Constraints\n\n## Acceptance\n\n" + ACCEPTANCE_HINT
     )
     assert new_spec() == DEFAULT_TEMPLATE == feature.text
     assert new_spec("Add  refresh\ntokens").startswith("# Task: Add refresh tokens\n\n## Context")

@@ -185,32 +185,6 @@ class ChangeSet:
         """Files with at least one accepted, unapplied hunk."""
         return [f for f in self.files if any(h.decision == "accepted" for h in f.hunks)]
 
-    def follow_up(self) -> str:
-        """A prompt for the Implement model: the edits that failed and the hunks rejected with a
-        note. Empty when there is nothing to send back."""
-        parts: list[str] = []
-        if self.failures:
-            parts.append("These edits from your last reply could not be applied:")
-            for failure in self.failures:
-                what = failure.edit.kind.replace("_", " ")
-                parts.append(f"- {failure.edit.path} ({what}): {failure.reason}")
-        rejected = [(f, h) for f in self.files for h in f.hunks if h.decision == "rejected"]
-        noted = [(f, h) for f, h in rejected if h.note]
-        if noted:
-            parts.append("I rejected these changes:")
-            for file, hunk in noted:
-                shown = [line.strip() for line in hunk.new_lines if line.strip()]
-                what = f"`{shown[0]}`" + (" ..." if len(shown) > 1 else "") if shown else "removal"
-                line = hunk.old_start + 1
-                parts.append(f"- {file.path} line {line} (you proposed {what}): {hunk.note}")
-        if not parts:
-            return ""
-        parts.append(
-            "Please send corrected edits for these only, as SEARCH/REPLACE blocks against the "
-            "files as they are now."
-        )
-        return "\n".join(parts)
-
 
 def changes_path(session_folder: Path) -> Path:
     """Where a session keeps its staged changes."""

@@ -35,6 +35,8 @@ from workbench.apply.journal import (
 from workbench.apply.journal_entry import JournalEntry
 from workbench.apply.parse import parse_edits
 from workbench.apply.rebase import rebase
+from workbench.apply.round_diff import APPLIED_DIFF_EXTRA as APPLIED_DIFF_EXTRA
+from workbench.apply.round_diff import files_diff
 from workbench.apply.stage import ModelEditor, stage_reply
 from workbench.project.files import ToolError, confine
 
@@ -193,13 +195,16 @@ class StagingArea:
                     expect_sha256=change.base_sha256,
                 )
             )
+        # Made before writing (apply_writes saves it with the entry), from the bytes each
+        # change was made from: the journal's diff needs no git and no later read of the files.
+        applied = files_diff([(w.path, _bytes_of(bases[w.path]), w.data) for w in writes])
         try:
             entry = apply_writes(
                 self.root,
                 writes,
                 self.journal,
                 reply_id=self.changes.reply_id,
-                extra={CHANGES_EXTRA: before},
+                extra={CHANGES_EXTRA: before, APPLIED_DIFF_EXTRA: applied.encode()},
             )
         except ChangedOnDisk as error:
             return ApplyResult(message=str(error), review_again=list(error.paths))
@@ -231,6 +236,11 @@ class StagingArea:
                 continue
             out += unified_diff(change)
         return "".join(out)
+
+
+def _bytes_of(base: FileText) -> bytes | None:
+    """The bytes `base` was read from (decoding gives them back exactly); None: no file."""
+    return base.encode(base.lines) if base.sha256 else None
 
 
 def unified_diff(change: FileChange) -> list[str]:

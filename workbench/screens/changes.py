@@ -21,7 +21,9 @@ from textual.widgets.option_list import Option
 
 from workbench.apply.changes import ChangeSet, Decision, EditFailure, FileChange
 from workbench.apply.commits import ChangeActions, PlainChanges
+from workbench.apply.follow_up import FollowUp, edit_parts
 from workbench.apply.journal import NothingToUndo, UndoRefused
+from workbench.apply.journal_entry import JournalEntry
 from workbench.apply.session_changes import SessionChanges
 from workbench.apply.staging_area import StagingArea
 from workbench.project.files import ToolError
@@ -47,7 +49,7 @@ def file_prompt(change: FileChange) -> Content:
     """A file in the list: its path, then its status, line counts and open hunks."""
     pending = sum(h.decision == "pending" for h in change.hunks)
     done = "applied" if all(h.decision == "applied" for h in change.hunks) else "decided"
-    state = (f"{pending} pending", "$text-warning") if pending else (done, "$text-muted")
+    state = (f"{pending} pending", "$text-warning") if pending else (done, "$foreground-muted")
     added, removed = (
         (f"+{change.added}", "$text-success"),
         (f"{MINUS}{change.removed}", "$text-error"),
@@ -84,8 +86,14 @@ class ChangesScreen(Screen[str | None]):
 
     BINDINGS = [Binding(k, a, d, tooltip=t, id=f"changes.{i}") for k, a, d, i, t in _KEYS]
 
-    def __init__(self, changes: ChangeActions | StagingArea) -> None:
+    def __init__(
+        self,
+        changes: ChangeActions | StagingArea,
+        on_applied: Callable[[JournalEntry], object] | None = None,
+    ) -> None:
         super().__init__()
+        self.on_applied = on_applied
+        """Told of each apply that wrote files (the workbench offers to run the checks)."""
         self.actions: ChangeActions = (
             PlainChanges(changes) if isinstance(changes, StagingArea) else changes
         )
@@ -154,7 +162,9 @@ class ChangesScreen(Screen[str | None]):
             edit = failure.edit
             what = edit.kind.replace("_", " ")
             path = Content.assemble(
-                ("✗ ", "$text-error"), (clean(edit.path), "bold"), (f" ({what})", "$text-muted")
+                ("✗ ", "$text-error"),
+                (clean(edit.path), "bold"),
+                (f" ({what})", "$foreground-muted"),
             )
             looked_for = next(
                 (line.strip() for line in edit.search.splitlines() if line.strip()), ""
@@ -302,6 +312,8 @@ class ChangesScreen(Screen[str | None]):
                 notes = [result.message, result.entry.note if result.entry else ""]
                 said = " ".join(["Wrote " + ", ".join(result.written) + ".", *filter(None, notes)])
                 self.notify(said, title="Applied")
+                if result.entry is not None and self.on_applied is not None:
+                    self.on_applied(result.entry)
             elif result.review_again:
                 self.notify(result.message, title="Review again", severity="warning")
                 first = self.staging.changes.file(result.review_again[0])
@@ -335,7 +347,7 @@ class ChangesScreen(Screen[str | None]):
 
     def action_follow_up(self) -> None:
         """Send the failed edits and rejection notes back, and close."""
-        text = self.staging.changes.follow_up()
+        text = FollowUp(edit_parts(self.staging.changes)).text
         if not text:
             self.notify("Nothing to send back.", title="Changes")
             return
@@ -365,6 +377,7 @@ async def show_changes(
     app: App[object],
     changes: SessionChanges,
     follow_up: Callable[[str | None], Awaitable[None]],
+    on_applied: Callable[[JournalEntry], object] | None = None,
 ) -> None:
     """Stage the newest Implement reply if it is not yet (saying so), then open the Changes view;
     `follow_up` gets what it is dismissed with."""
@@ -386,4 +399,4 @@ async def show_changes(
         except ToolError as error:
             app.notify(str(error), severity="warning")
             return
-    await app.push_screen(ChangesScreen(changes), follow_up)
+    await app.push_screen(ChangesScreen(changes, on_applied), follow_up)

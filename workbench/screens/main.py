@@ -19,6 +19,7 @@ from workbench.controller import SendRefused, SessionController
 from workbench.keys import MAIN_BINDINGS
 from workbench.ollama_monitor import OllamaState
 from workbench.project.files import ToolError
+from workbench.screens import loop_actions
 from workbench.screens.model_picker import ModelPickerModal
 from workbench.screens.send_review import SendReviewModal, payload_text
 from workbench.screens.versions import VersionsModal
@@ -201,14 +202,32 @@ class MainScreen(Screen[None]):
 
         if self.controller.changes.needs_staging() and self._busy("implement"):
             return
-        shown = show_changes(self.app, self.controller.changes, self._follow_up)
+        shown = show_changes(
+            self.app,
+            self.controller.changes,
+            self._follow_up,
+            lambda entry: loop_actions.after_apply(self, entry),
+        )
         self.run_worker(shown, group="changes", exclusive=True)
 
     async def _follow_up(self, text: str | None) -> None:
-        """Send the Changes view's follow-up (failed edits, rejection notes) to Implement."""
-        implement = self.chat("implement")
-        if text and not self._busy("implement") and await implement.send(text):
-            self.action_focus_pane("implement")
+        """Send the Changes view's follow-up (failed edits, rejection notes), reviewed first."""
+        if text and not self._busy("implement"):
+            await loop_actions.send_follow_up(self)
+
+    # -- checks, follow-ups, acceptance, rounds ----------------------------------------------
+
+    def action_checks(self) -> None:
+        """Open the Checks view: this round's checks, run them, send failures back."""
+        loop_actions.open_checks(self)
+
+    def action_acceptance(self) -> None:
+        """Show this round's acceptance checklist."""
+        loop_actions.show_acceptance(self)
+
+    def action_rounds(self) -> None:
+        """Show the round history."""
+        loop_actions.show_rounds(self)
 
     @on(SpecPane.Saved)
     def _spec_saved(self) -> None:

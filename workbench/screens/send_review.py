@@ -40,9 +40,16 @@ class SendReviewModal(FramedModal[bool]):
     ]
 
     def __init__(
-        self, payload: Payload, estimate: SendEstimate, warnings: list[ReadinessWarning]
+        self,
+        payload: Payload,
+        estimate: SendEstimate,
+        warnings: list[ReadinessWarning],
+        *,
+        title: str | None = None,
     ) -> None:
         super().__init__()
+        self.title_text = title
+        """What is sent, when it is not a spec version (a follow-up)."""
         self.payload = payload
         self.estimate = estimate
         self.warnings = warnings
@@ -51,7 +58,10 @@ class SendReviewModal(FramedModal[bool]):
         estimate = self.estimate
         with Vertical():
             yield Static(
-                Content(f"Send spec v{estimate.version} to {estimate.model} ({estimate.tier})"),
+                Content(
+                    f"Send {self.title_text or f'spec v{estimate.version}'} to "
+                    f"{estimate.model} ({estimate.tier})"
+                ),
                 classes="review-title",
             )
             yield Static(Content(estimate.summary(self.payload)), classes="review-summary")
@@ -74,6 +84,13 @@ class SendReviewModal(FramedModal[bool]):
 
     def on_mount(self) -> None:
         self.query_one("#send", Button).focus()
+        if self.title_text:  # a follow-up: what is new is its last part
+            self.call_after_refresh(self._show_last_part)
+
+    def _show_last_part(self) -> None:
+        headers = self.query(".part-header")
+        if headers:
+            headers.last().scroll_visible(top=True, animate=False)
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()

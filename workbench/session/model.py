@@ -12,7 +12,7 @@ MessageStatus = Literal[
 ]
 """How a message ended (see `Message.status`); "error" is only found in old transcripts."""
 
-PromptKind = Literal["spec", "critique", "git-summary"]
+PromptKind = Literal["spec", "critique", "git-summary", "follow-up"]
 """What a prompt is when the user did not type it (see `UserMessage.kind`)."""
 
 RETRYABLE: tuple[MessageStatus, ...] = ("not_sent", "failed")

@@ -18,6 +18,7 @@ from markdown_it import MarkdownIt
 
 from workbench.config import ModelSettings
 from workbench.providers.base import ChatMessage
+from workbench.spec.acceptance import acceptance_items, acceptance_section
 from workbench.spec.sections import Section, find_context_section, parse_sections, split_lines
 
 SYSTEM_PART = "System prompt"
@@ -105,8 +106,8 @@ class ReadinessWarning:
     """Something in a spec the user may want to fix before sending; never a block."""
 
     code: str
-    """empty_what_i_want, no_context, placeholders, too_large, transcript_pasted, or answerer
-    (a fallback model, not the one chosen, will answer)."""
+    """empty_what_i_want, no_context, no_acceptance, placeholders, too_large, transcript_pasted,
+    or answerer (a fallback model, not the one chosen, will answer)."""
     message: str
     """One short sentence for the user: what is wrong and what to do."""
 
@@ -168,6 +169,21 @@ def _context_warning(lines: list[str], sections: list[Section]) -> ReadinessWarn
     )
 
 
+def _acceptance_warning(spec: str, sections: list[Section]) -> ReadinessWarning | None:
+    if acceptance_items(spec):
+        return None
+    where = (
+        f'under "{found.title}"'
+        if (found := acceptance_section(sections)) is not None
+        else 'under a "## Acceptance" heading'
+    )
+    return ReadinessWarning(
+        "no_acceptance",
+        f"No acceptance items: list what must be true when it is done, one item per line "
+        f'{where} (e.g. "- `pytest -q` passes"), so the result can be checked item by item.',
+    )
+
+
 def find_placeholders(spec: str) -> list[str]:
     """Template placeholders such as `<title>` left in the spec, outside code and quotes."""
     lines = split_lines(spec)
@@ -223,7 +239,11 @@ def readiness_checks(
     `reads`: the tokens an Ollama model is given (its `num_ctx`), when fewer than its window.
     """
     lines, sections = split_lines(spec), parse_sections(spec)
-    warnings = [_want_warning(lines, sections), _context_warning(lines, sections)]
+    warnings = [
+        _want_warning(lines, sections),
+        _context_warning(lines, sections),
+        _acceptance_warning(spec, sections),
+    ]
     if placeholders := find_placeholders(spec):
         shown = ", ".join(placeholders[:5]) + (", ..." if len(placeholders) > 5 else "")
         warnings.append(

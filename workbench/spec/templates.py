@@ -18,6 +18,15 @@ from workbench.spec.sections import parse_sections
 TITLE_PLACEHOLDER = "<title>"
 DEFAULT_TEMPLATE_NAME = "feature"
 
+ACCEPTANCE_HINT = (
+    "<!-- One checkable item per line; after an apply each gets a verdict (met, not met,\n"
+    "cannot tell) from the fast model, e.g.:\n"
+    "- `pytest -q` passes\n"
+    '- bye("Ann") returns "Goodbye, Ann"\n'
+    "- no new dependency -->\n"
+)
+"""Under a template's Acceptance heading: how to write items a check can judge."""
+
 BUILT_IN_TEMPLATES: dict[str, str] = {
     # The workflow's shape: what was learned, what to do, the limits, how to tell it is done.
     "feature": (
@@ -25,7 +34,7 @@ BUILT_IN_TEMPLATES: dict[str, str] = {
         "## Context (from exploration)\n\n"
         "## What I want\n\n"
         "## Constraints\n\n"
-        "## Acceptance\n"
+        "## Acceptance\n\n" + ACCEPTANCE_HINT
     ),
     "bugfix": (
         "# Task: <title>\n\n"
@@ -34,7 +43,7 @@ BUILT_IN_TEMPLATES: dict[str, str] = {
         "## Expected\n\n"
         "## Actual\n\n"
         "## Constraints\n\n"
-        "## Acceptance\n"
+        "## Acceptance\n\n" + ACCEPTANCE_HINT
     ),
     "refactor": (
         "# Task: <title>\n\n"
@@ -42,7 +51,7 @@ BUILT_IN_TEMPLATES: dict[str, str] = {
         "## Current shape\n\n"
         "## Target shape\n\n"
         "## Constraints\n\n"
-        "## Acceptance\n"
+        "## Acceptance\n\n" + ACCEPTANCE_HINT
     ),
 }
 """Name -> text of the templates that ship with workbench, in the order they are offered."""

@@ -29,6 +29,7 @@ def header_text(message: Message, pane: str) -> str:
             "spec": "Spec sent",
             "critique": "Critique requested",
             "git-summary": "Git history summary requested",
+            "follow-up": "Follow-up sent",
         }
         who = kinds.get(message.kind or "", "You")
         if message.kind == "spec" and message.spec_version:
