@@ -12,12 +12,18 @@ from textual.widgets import Log
 from tests.fakes.ollama_server import FakeOllama
 from tests.ui.harness import main_screen, make_settings, make_test_app, send_spec, wait_until
 from workbench.app import WorkbenchApp
+from workbench.screens.acceptance import AcceptanceModal
 from workbench.screens.changes import ChangesScreen
 from workbench.screens.checks import ChecksScreen
 from workbench.screens.checks_setup import RunChecksModal
 from workbench.screens.send_review import SendReviewModal
 
 QUALITY = "qwen2.5-coder:14b"
+FAST = "qwen2.5-coder:7b"
+VERDICTS = (
+    '[{"item": 1, "verdict": "not met", "reason": "it still subtracts", "where": "calc.py:2"}]'
+)
+
 CALC = "def add(a, b):\n    return a - b\n"
 CHECK = (
     "from calc import add\n\n"
@@ -94,6 +100,28 @@ async def test_a_failing_check_goes_back_and_the_fix_passes(
         run_file = app.session.folder / "checks" / "0001.json"
         assert run_file.is_file() and '"failed"' in run_file.read_text()
 
+        # v: the fast model judges the acceptance items, given the diff and the failure.
+        ollama.replies[FAST] = VERDICTS
+        await pilot.press("v")
+        await wait_until(pilot, lambda: isinstance(app.screen, AcceptanceModal), what="verdicts")
+        asked = ollama.chat_requests()[-1]
+        assert asked["model"] == FAST
+        prompt = "\n".join(m["content"] for m in asked["messages"])
+        assert "add(2, 2) returns 4" in prompt and "add(2, 2) returned 0, expected 4" in prompt
+        assert "+    return a - b  # sums the two numbers" in prompt
+        checklist: AcceptanceModal = app.screen  # type: ignore[assignment]
+        [verdict] = checklist.review.verdicts
+        assert (verdict.verdict, verdict.pointer, verdict.pointer_unverified) == (
+            "not_met",
+            "calc.py:2",
+            False,
+        )
+        assert (app.session.folder / "acceptance" / "v001.json").is_file()
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: app.screen is main, what="back")
+        await pilot.press("f7")
+        await wait_until(pilot, lambda: isinstance(app.screen, ChecksScreen), what="Checks")
+
         # One key: the follow-up, reviewed first, holds the failure and this round's diff.
         await pilot.press("f")
         await wait_until(pilot, lambda: isinstance(app.screen, SendReviewModal), what="review")
@@ -102,7 +130,7 @@ async def test_a_failing_check_goes_back_and_the_fix_passes(
         assert "add(2, 2) returned 0, expected 4" in follow_up
         assert "+    return a - b  # sums the two numbers" in follow_up
         requests = len(ollama.chat_requests())
-        ollama.replies = {QUALITY: FIX}
+        ollama.replies[QUALITY] = FIX
         await pilot.press("enter")
         await wait_until(pilot, lambda: len(ollama.chat_requests()) > requests, what="sent")
         sent = ollama.chat_requests()[-1]["messages"]
@@ -121,4 +149,5 @@ async def test_a_failing_check_goes_back_and_the_fix_passes(
         rounds = app.screen.rounds  # type: ignore[attr-defined]
         assert [r.sent for r in rounds] == ["spec v1", "follow-up"]
         assert rounds[0].checks_text().startswith("failed")
+        assert "1 not met" in rounds[0].verdicts
         assert rounds[1].checks_text().startswith("passed")

@@ -40,6 +40,8 @@ class MainScreen(Protocol):
 
     def action_focus_pane(self, pane: str) -> None: ...
 
+    def run_worker(self, work: Any, *, group: str = "default", exclusive: bool = False) -> Any: ...
+
     def notify(
         self,
         message: str,
@@ -72,14 +74,15 @@ def open_checks(main: MainScreen, *, run_now: bool = False, apply_id: str | None
         last_run=None if run_now else loop.round_run() or loop.checks.last_run(),
     )
 
-    async def closed(choice: str | None) -> None:
+    def closed(choice: str | None) -> None:
         if choice is None:
             return
         close_changes(main)
+        # Workers: the fast model may take a while, and the screen must keep answering keys.
         if choice == "follow-up":
-            await send_follow_up(main)
+            main.run_worker(send_follow_up(main), group="loop", exclusive=True)
         elif choice == "acceptance":
-            await review_acceptance(main)
+            main.run_worker(review_acceptance(main), group="loop", exclusive=True)
         elif choice == "rounds":
             show_rounds(main)
 

@@ -212,8 +212,8 @@ class MainScreen(Screen[None]):
 
     async def _follow_up(self, text: str | None) -> None:
         """Send the Changes view's follow-up (failed edits, rejection notes), reviewed first."""
-        if text and not self._busy("implement"):
-            await loop_actions.send_follow_up(self)
+        if text and not self._busy("implement"):  # a worker: the screen keeps answering keys
+            self.run_worker(loop_actions.send_follow_up(self), group="loop", exclusive=True)
 
     # -- checks, follow-ups, acceptance, rounds ----------------------------------------------
 
