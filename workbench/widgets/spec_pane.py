@@ -20,6 +20,7 @@ from workbench.screens.source_select import SourceSelectModal
 from workbench.session.ids import new_id
 from workbench.session.model import is_spec
 from workbench.session.store import Session
+from workbench.spec.edit_journal import JOURNAL_FILE, JOURNAL_INTERVAL_S, EditJournal, recover
 from workbench.spec.promote import promote, promoted_ids, source_at
 from workbench.spec.sections import Section, find_context_section, parse_sections
 from workbench.widgets.file_completion import (
@@ -109,6 +110,11 @@ class SpecPane(Vertical):
         self._stamp: tuple[int, int] | None = None
         self._conflict = False
         """True while the user is asked about an outside change (no saves meanwhile)."""
+        self._journal = EditJournal(session.folder / JOURNAL_FILE)
+        """Unsaved typing, appended every 0.3 s so that a crash loses at most that much."""
+        self._journal_timer: Timer | None = None
+        self._journal_ok = True
+        """False once the journal could not be written (said once; typing goes on)."""
 
     def compose(self) -> ComposeResult:
         editor = SpecEditor(
@@ -129,6 +135,17 @@ class SpecPane(Vertical):
         self._saved_text = self.text
         self._stamp = self._disk_stamp()
         self._show_state("saved")
+        recovered = recover(self._journal.path, self._saved_text)
+        if recovered is not None:
+            self.editor.load_text(recovered)  # TextArea.Changed marks it unsaved
+            self.notify(
+                "Recovered the typing that was not saved when workbench last stopped.",
+                title="Spec",
+                timeout=10,
+            )
+            self.call_after_refresh(self.save)
+        else:
+            self._start_journal(self._saved_text)
         # Another editor (or a second tool) may change context.md: look once a second.
         self.set_interval(DISK_CHECK_INTERVAL_S, self.check_disk)
 
@@ -163,6 +180,7 @@ class SpecPane(Vertical):
         self._saved_text = text
         replace_changed_region(self.editor, text)
         self.dirty = False
+        self._start_journal(text)
         self._show_state("saved")
 
     def _ask_about_conflict(self, on_disk: str) -> None:
@@ -211,12 +229,51 @@ class SpecPane(Vertical):
         self.border_subtitle = Content(state)
         self.set_class(state != "saved", "-dirty")
 
+    def _start_journal(self, saved: str) -> None:
+        """Journal the typing from `saved` (just read or written) on."""
+        if not self._journal_ok:
+            return
+        try:
+            self._journal.start(saved)
+        except OSError as error:
+            self._journal_failed(error)
+
+    def _journal_failed(self, error: OSError) -> None:
+        self._journal_ok = False
+        self._journal.close()
+        self.notify(
+            f"Could not keep a journal of the spec's typing ({error.strerror or error}): "
+            "a crash before the next save would lose it. Saving works as before.",
+            severity="warning",
+        )
+
+    def _journal_now(self) -> None:
+        """Append the unsaved typing to the journal (what a crash would otherwise lose)."""
+        self._journal_timer = None
+        if not self.dirty or not self._journal_ok:
+            return
+        try:
+            self._journal.record(self.text)
+        except OSError as error:
+            self._journal_failed(error)
+
+    def on_unmount(self) -> None:
+        if self._journal_timer is not None:
+            self._journal_timer.stop()
+        if not self.dirty:
+            self._journal.discard()  # everything is in context.md
+        else:
+            self._journal.close()  # kept: the next start offers what was typed
+
     @on(TextArea.Changed, "#spec-editor")
     def _changed(self, event: TextArea.Changed) -> None:
         if event.text_area.text == self._saved_text:
             return
         self.dirty = True
         self._show_state("unsaved")
+        if self._journal_timer is None:
+            # Not pushed back by each key, unlike the autosave: steady typing is journaled too.
+            self._journal_timer = self.set_timer(JOURNAL_INTERVAL_S, self._journal_now)
         if self._save_timer is not None:
             self._save_timer.stop()
         self._save_timer = self.set_timer(self.autosave_delay_s, self.save)
@@ -240,6 +297,7 @@ class SpecPane(Vertical):
         self._saved_text = text
         self._stamp = self._disk_stamp()
         self.dirty = False
+        self._start_journal(text)
         self.post_message(self.Saved())
         self._show_state("saved")
         return True
