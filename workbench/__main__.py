@@ -43,6 +43,18 @@ def build_parser() -> argparse.ArgumentParser:
         help="reopen a session by id or folder, or edit any context.md in place",
     )
     open_cmd.add_argument("ref", metavar="ID|PATH")
+    open_cmd.add_argument(
+        "--repair",
+        action="store_true",
+        help="rebuild a damaged session.json from what the session's folder holds (the "
+        "damaged file is kept as session.json.damaged), then open the session",
+    )
+    open_cmd.add_argument(
+        "--project",
+        dest="open_project",
+        metavar="DIR",
+        help="with --repair: the project the session is about, when the damaged file does not say",
+    )
     commands.add_parser("sessions", help="list sessions (id, title, updated, message counts)")
     commands.add_parser("config", help="print the config file's path and the effective settings")
     export_cmd = commands.add_parser(
@@ -142,7 +154,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "sessions":
         summaries = store.list()
-        print(format_sessions(summaries) if summaries else "No sessions yet: run `workbench`.")
+        if summaries or store.unreadable:
+            print(format_sessions(summaries, store.unreadable), end="")
+        else:
+            print("No sessions yet: run `workbench`.")
         for warning in store.warnings:
             print(f"warning: {warning}", file=sys.stderr)
         return 0
@@ -151,13 +166,14 @@ def main(argv: list[str] | None = None) -> int:
         return export(store, args.ref, args.output)
 
     session: Session | None = None
+    notices: list[str] = []
     try:
         if args.command == "open":
-            session = store.open(args.ref)
+            if args.repair:
+                repair_session(store, args.ref, args.open_project or args.project)
+            session = store.open(args.ref, view_if_not_writable=True)
         elif args.resume:
-            session = store.last()
-            if session is None:
-                print("No session to continue yet: starting a new one.", file=sys.stderr)
+            session, notices = continue_last(store)
         if session is None:
             from workbench.spec.templates import template_for_new_session
 
@@ -173,6 +189,10 @@ def main(argv: list[str] | None = None) -> int:
     except SessionError as error:
         print(f"workbench: {error}", file=sys.stderr)
         return 1
+    except OSError as error:  # from create: the sessions folder cannot be written
+        print(cannot_create(store.root, error), file=sys.stderr)
+        return 1
+    session.warnings.extend(notices)
 
     from workbench.app import WorkbenchApp
 
@@ -186,11 +206,82 @@ def main(argv: list[str] | None = None) -> int:
     if app.return_code:
         print(f"workbench stopped on an error. Session folder: {session.folder}", file=sys.stderr)
         return app.return_code
-    if discard_if_untouched(session):
+    if session.readonly:
+        print(f"Session {session.id} was open read-only: nothing was saved. ({session.folder})")
+    elif discard_if_untouched(session):
         print("Nothing was typed: the empty session was not kept.")
     else:
         print(f"Session saved: {session.folder}  (reopen with: workbench open {session.meta.id})")
     return 0
+
+
+def continue_last(store: SessionStore) -> tuple[Session | None, list[str]]:
+    """`--continue`: the most recent readable session (None: start a new one), and what to
+    tell the user about newer sessions it skipped, already printed to stderr.
+
+    The notices are also meant for the app (as session warnings): with a message only in the
+    terminal, a session that cannot be read would seem to have vanished. A session whose folder
+    cannot be written is opened read-only (the app says so).
+    """
+    from workbench.textclean import sanitize
+
+    session = store.last(view_if_not_writable=True)
+    notices = [skipped.continue_notice() for skipped in store.skipped]
+    if notices:
+        notices.append(
+            f"Opened the next most recent session instead: {session.meta.title} ({session.id})."
+            if session is not None
+            else "Started a new session instead."
+        )
+    elif session is None:
+        print("No session to continue yet: starting a new one.", file=sys.stderr)
+    notices = [sanitize(notice) for notice in notices]  # folder names are anyone's bytes
+    for notice in notices:
+        print(f"workbench: {notice}", file=sys.stderr)
+    return session, ["\n".join(notices)] if notices else []
+
+
+def repair_session(store: SessionStore, ref: str, project: str | None) -> None:
+    """`open --repair`: rebuild the session's damaged session.json and say what was rebuilt."""
+    from workbench.session.repair import repair
+    from workbench.session.store import SessionError
+
+    found = store.find(ref)
+    if not isinstance(found, Path):
+        raise SessionError(
+            f"{ref} is a spec file that no session edits: there is nothing to repair"
+        )
+    try:
+        done = repair(found, Path(project).expanduser() if project else None)
+    except OSError as error:
+        raise SessionError(
+            f"Could not repair session {found.name}: {error.strerror or error} "
+            f"({error.filename or found})"
+        ) from None
+    kept = f" The damaged file is kept as {done.kept}." if done.kept else ""
+    print(
+        f"workbench: rebuilt {found / 'session.json'}: title {done.meta.title!r}, project "
+        f"{done.meta.project_dir} (from {done.project_from}).{kept} The models and unsent "
+        "input are chosen afresh.",
+        file=sys.stderr,
+    )
+
+
+def cannot_create(root: Path, error: OSError) -> str:
+    """Why no new session could be made in `root`, and what to do."""
+    import errno
+
+    why = {
+        errno.EROFS: "it is on a read-only file system",
+        errno.EACCES: "permission denied",
+        errno.EPERM: "permission denied",
+        errno.ENOSPC: "the disk is full",
+    }.get(error.errno or 0, error.strerror or str(error))
+    return (
+        f"workbench: cannot create a session in {root}: {why}.\n"
+        f"Make {root} writable, or point WORKBENCH_DATA_DIR at a writable folder (the "
+        "sessions then go in its sessions/ folder)."
+    )
 
 
 def doctor(

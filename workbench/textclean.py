@@ -1,13 +1,17 @@
-"""Make model output safe to show in a terminal: no escape sequences, no stray control characters.
+"""Make model output safe to show in a terminal and to save: no escape sequences, no stray control
+characters, no lone surrogates.
 
 Models (and the tool output they quote) can emit ANSI/VT sequences that would move the cursor,
-retitle the window or write to the clipboard if printed raw. Everything here is plain text in,
-plain text out. Core module: never imports textual.
+retitle the window or write to the clipboard if printed raw. A server's JSON can also carry half
+of a surrogate pair (`"\\ud83d"`: tokenizers split emoji), which no file can store as UTF-8 and a
+terminal cannot measure. The providers clean what a server sends here, where it enters; everything
+is plain text in, plain text out. Core module: never imports textual.
 """
 
 from __future__ import annotations
 
 import re
+from typing import Any
 
 # String sequences (OSC, DCS, SOS, PM, APC) carry a payload up to a terminator: BEL, ST (ESC \ or
 # the 8-bit 0x9C). An ESC inside the payload cancels the string in real terminals, so the match
@@ -44,19 +48,54 @@ _SCAN = re.compile(
     )
 )
 
+# Surrogate code points: in a Python str they only come from JSON escapes such as "\ud800"
+# (a pair that arrives in one string is joined into one character by the JSON decoder).
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+# Unicode's line and paragraph separators: zero cells wide to Rich, not so to every terminal.
+_SEPARATORS = str.maketrans({"\u2028": "\n", "\u2029": "\n"})
+
 DEFAULT_MAX_PENDING = 64
 """How many characters a `StreamSanitizer` holds back waiting for a sequence to end."""
 
 
 def sanitize(text: str) -> str:
-    """Strip terminal escape sequences and control characters, keeping newlines and tabs."""
+    """Strip escape sequences and control characters but newlines and tabs; mend surrogates.
+
+    NUL, C1 controls (0x80-0x9f, NEL too) and carriage returns go; a lone surrogate becomes
+    U+FFFD; U+2028 and U+2029 become newlines.
+    """
     if not text:
         return text
-    return _CONTROL.sub("", _SEQUENCE.sub("", text))
+    return _CONTROL.sub("", _SEQUENCE.sub("", mend_surrogates(text))).translate(_SEPARATORS)
+
+
+def mend_surrogates(text: str) -> str:
+    """Join surrogate pairs into the characters they encode; a lone surrogate becomes U+FFFD.
+
+    The result can always be encoded as UTF-8 (a str with a surrogate in it cannot).
+    """
+    if not _SURROGATE.search(text):
+        return text
+    return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+
+
+def sanitize_data(value: Any) -> Any:
+    """`sanitize` every string in a JSON-like value (tool-call arguments), keys included."""
+    if isinstance(value, str):
+        return sanitize(value)
+    if isinstance(value, dict):
+        return {sanitize_data(key): sanitize_data(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(sanitize_data(item) for item in value)
+    return value
 
 
 class StreamSanitizer:
-    """`sanitize` for text that arrives in chunks, removing sequences split across chunks."""
+    """`sanitize` for text that arrives in chunks, removing sequences split across chunks.
+
+    Half of a surrogate pair at the end of a chunk waits for the other half at the start of the
+    next one (an emoji split by a tokenizer is shown whole); alone, it becomes U+FFFD.
+    """
 
     def __init__(self, max_pending: int = DEFAULT_MAX_PENDING) -> None:
         self._pending = ""
@@ -72,6 +111,9 @@ class StreamSanitizer:
         if start is not None and len(text) - start <= self._max_pending:
             self._pending = text[start:]
             text = text[:start]
+        elif text and "\ud800" <= text[-1] <= "\udbff":  # half a pair: the rest may follow
+            self._pending = text[-1]
+            text = text[:-1]
         return sanitize(text)
 
     def flush(self) -> str:

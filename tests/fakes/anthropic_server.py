@@ -42,6 +42,8 @@ ERRORS: dict[int, tuple[str, str]] = {
     529: ("overloaded_error", "Overloaded"),
 }
 """The error type and message the real API sends with each status."""
+_RAW = "<raw chunk>"
+"""Stands in the JSON of an event for the raw bytes of `FakeAnthropic.raw_chunks`."""
 
 
 class RecordedRequest(NamedTuple):
@@ -74,6 +76,10 @@ class FakeAnthropic(LoopbackServer):
         """Close the connection after this many text deltas."""
         self.error_event_after: int | None = None
         """Send `event: error` after this many text deltas, then end the stream."""
+        self.raw_chunks: dict[int, bytes] = {}
+        """Text delta index -> bytes sent as that delta's text, written between the JSON
+        string's quotes as they are: JSON escapes as spelled (`b"\\ud800"`, a lone surrogate;
+        `b"\\u0000"`, NUL) or bytes that are not UTF-8 (0xFF 0xFE)."""
         self.error_event_type = "overloaded_error"
         self.drop_stop = False
         """End the stream cleanly but without `message_delta` and `message_stop`."""
@@ -216,11 +222,13 @@ class FakeAnthropic(LoopbackServer):
                 self.streams_finished += 1
                 return
             self.paced(index, started)
-            delta = {"type": "text_delta", "text": text}
+            raw = self.raw_chunks.get(index)
+            delta = {"type": "text_delta", "text": text if raw is None else _RAW}
             self._event(
                 ex,
                 "content_block_delta",
                 {"type": "content_block_delta", "index": 0, "delta": delta},
+                raw,
             )
             self.chunks_sent += 1
         if self.cut_after is not None and self.cut_after >= len(chunks):
@@ -247,8 +255,11 @@ class FakeAnthropic(LoopbackServer):
         self.streams_finished += 1
 
     @staticmethod
-    def _event(ex: Exchange, name: str, data: dict[str, Any]) -> None:
-        ex.chunk(f"event: {name}\ndata: {json.dumps(data)}\n\n".encode())
+    def _event(ex: Exchange, name: str, data: dict[str, Any], raw: bytes | None = None) -> None:
+        line = f"event: {name}\ndata: {json.dumps(data)}\n\n".encode()
+        if raw is not None:
+            line = line.replace(json.dumps(_RAW).encode(), b'"' + raw + b'"', 1)
+        ex.chunk(line)
 
     def _route_probe(self, ex: Exchange, method: str, path: str, body: dict[str, Any]) -> bool:
         """Answer what `workbench doctor` probes (issue 11); False leaves the request to `route`."""

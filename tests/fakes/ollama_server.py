@@ -53,6 +53,8 @@ def greet(name: str) -> str:
 Done.
 """
 
+_RAW = "<raw chunk>"
+"""Stands in the JSON of a line for the raw bytes of `FakeOllama.raw_chunks`."""
 _DIGEST = "sha256:" + "0123456789abcdef" * 4
 _DEFAULT_KEEP_ALIVE = timedelta(minutes=5)
 _FOREVER = datetime(2318, 1, 1, tzinfo=UTC)  # what real Ollama reports for keep_alive -1
@@ -198,6 +200,10 @@ class FakeOllama(LoopbackServer):
         self.status_override: int | None = None
         """Answer /api/chat with this HTTP status and an `{"error": ...}` body."""
         self.status_message = "an unexpected error occurred"
+        self.raw_chunks: dict[int, bytes] = {}
+        """Chunk index -> bytes sent as that chunk's text, written between the JSON string's
+        quotes as they are: JSON escapes as spelled (`b"\\ud800"`, a lone surrogate;
+        `b"\\u0000"`, NUL; `b"\\u009b"`, C1 CSI) or bytes that are not UTF-8 (0xFF 0xFE)."""
         self.malformed_after: int | None = None
         """Send a line the client cannot read (no `message`) after this many chunks, then end."""
         self.missing_status = 404
@@ -462,10 +468,10 @@ class FakeOllama(LoopbackServer):
                 self.streams_finished += 1
                 return
             self.paced(index, started)
-            message = {"role": "assistant", "content": text}
-            self._line(
-                ex, {"model": model, "created_at": _now(), "message": message, "done": False}
-            )
+            raw = self.raw_chunks.get(index)
+            message = {"role": "assistant", "content": text if raw is None else _RAW}
+            line = {"model": model, "created_at": _now(), "message": message, "done": False}
+            self._line(ex, line, raw)
             self.chunks_sent += 1
         if self.cut_after is not None and self.cut_after >= len(chunks):
             ex.cut()
@@ -582,9 +588,12 @@ class FakeOllama(LoopbackServer):
         final["total_duration"] = elapsed + final["load_duration"] + final["prompt_eval_duration"]
 
     @staticmethod
-    def _line(ex: Exchange, payload: dict[str, Any]) -> None:
+    def _line(ex: Exchange, payload: dict[str, Any], raw: bytes | None = None) -> None:
         # One JSON object per line and never a blank line: the client json-parses every line.
-        ex.chunk(json.dumps(payload).encode() + b"\n")
+        data = json.dumps(payload).encode()
+        if raw is not None:
+            data = data.replace(json.dumps(_RAW).encode(), b'"' + raw + b'"', 1)
+        ex.chunk(data + b"\n")
 
     @staticmethod
     def _send_fixed(ex: Exchange, status: int, body: Any) -> None:

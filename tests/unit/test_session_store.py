@@ -220,7 +220,7 @@ def test_chatting_makes_a_session_the_most_recent(tmp_path: Path) -> None:
     assert store.list()[0].id == first_id
 
 
-def test_corrupt_session_json_is_skipped_with_a_warning(tmp_path: Path) -> None:
+def test_corrupt_session_json_is_listed_as_unreadable(tmp_path: Path) -> None:
     store = SessionStore()
     with store.create(tmp_path, new_spec("Good")) as good:
         good_id = good.meta.id
@@ -229,7 +229,8 @@ def test_corrupt_session_json_is_skipped_with_a_warning(tmp_path: Path) -> None:
     (bad / "session.json").write_text("{not json")
     summaries = store.list()
     assert [s.id for s in summaries] == [good_id]
-    assert len(store.warnings) == 1 and "20260101T000000000-badbad" in store.warnings[0]
+    assert [u.id for u in store.unreadable] == ["20260101T000000000-badbad"]
+    assert "not valid JSON" in store.unreadable[0].error.problem
     with pytest.raises(SessionError):
         store.open("20260101T000000000-badbad")
 

@@ -15,7 +15,7 @@ from workbench.chat.consent import ConsentPolicy
 from workbench.chat.continuation import Continuation
 from workbench.chat.events import Inserted, Notice, Progress, PromptChanged
 from workbench.chat.history import build_history, mark_unanswered
-from workbench.chat.reply import Reply
+from workbench.chat.reply import Reply, described
 from workbench.config import ModelRef, Settings, models_for_pane
 from workbench.project.attach import load_entries, pending_attachments
 from workbench.project.compress import (
@@ -126,13 +126,21 @@ class Conversation:
         return [m for m in self.messages if m.role == "user" and m.status in RETRYABLE]
 
     def save(self, message: Message) -> str | None:
-        """Append a message to the transcript; what went wrong (to show), or None."""
+        """Append a message to the transcript; what went wrong (to show), or None.
+
+        Never raises: a turn whose message cannot be saved must still end, and say so.
+        """
         try:
             self.transcript.append(message)
         except OSError as error:
             return (
                 f"Could not write {self.transcript.path}: {error.strerror or error}. "
                 "The message is not saved; free some space or fix the permissions."
+            )
+        except Exception as error:  # a bug: say what it was rather than leave the turn hanging
+            return (
+                f"Could not write {self.transcript.path}: {described(error)}. "
+                "The message is not saved."
             )
         return None
 

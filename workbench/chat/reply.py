@@ -2,7 +2,9 @@
 
 The task is the reply's own (not the UI's), so whatever cancels it and wherever (before the
 request, while waiting for consent, mid-stream, during a tool call), the turn ends in exactly one
-of the `TurnStatus` outcomes, saved before anything else can run, and `Ended` is delivered.
+of the `TurnStatus` outcomes, saved before anything else can run, and `Ended` is delivered. A
+checkpoint that cannot be written stops the reply too: it ends failed, saying so.
+The text arrives sanitized: the providers clean what a server sends (`workbench.textclean`).
 Core module: never imports textual.
 """
 
@@ -27,6 +29,7 @@ from workbench.chat.events import (
     Switched,
     Text,
     ToolStepped,
+    TurnStatus,
 )
 from workbench.chat.history import answered_version
 from workbench.chat.outcome import joined, settle
@@ -46,7 +49,7 @@ from workbench.session.model import (
     UserMessage,
 )
 from workbench.session.transcript import Transcript, new_id, now_iso
-from workbench.textclean import StreamSanitizer, sanitize
+from workbench.textclean import sanitize
 
 
 class ReplyHost(Protocol):
@@ -78,6 +81,17 @@ RETRY_HINT = (
     "\n\nYour message is kept above: press r on it or here to send it again, "
     "now or after a restart."
 )
+ON_SCREEN_ONLY = "Its text is on screen only: press c on it to copy it."
+"""Said when a reply could not be saved at all."""
+SAVED_LATE = "Its text so far is kept, on screen and on disk."
+"""Said when checkpoints failed but the reply's whole message could still be saved."""
+
+
+def described(error: Exception) -> str:
+    """An exception in a few words: the OS's reason, or its type and message."""
+    if isinstance(error, OSError) and error.strerror:
+        return error.strerror
+    return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
 
 
 @dataclass(frozen=True, eq=False)
@@ -123,10 +137,10 @@ class Reply:
         self.outcome: Ended | None = None
         """How it ended (set the moment it is saved)."""
         self._queue: asyncio.Queue[ReplyEvent | _TextReady] = asyncio.Queue()
-        self._sanitizer = StreamSanitizer()
         self._parts: list[str] = []
         self._checkpointed = 0
-        self._checkpoint_failed = False
+        self._not_saved: ProviderError | None = None
+        """Why a checkpoint failed: the reply is stopped and ends with this error."""
         self._last_checkpoint = time.monotonic()
         self._ticker: asyncio.Task[None] | None = None
         self._unsent: list[str] | None = None
@@ -249,13 +263,14 @@ class Reply:
                     self.usage = event
                 elif isinstance(event, chain.Switched):
                     self._switched(event)
-        except ProviderError as failure:
-            self._end(ProviderError(failure.kind, sanitize(failure.message)))
+        except ProviderError as failure:  # its message is sanitized already
+            self._end(failure)
         except asyncio.CancelledError:
-            self._end(None, cancelled=True)
+            # A failed checkpoint cancels the task too (closing the stream): it ends as a failure.
+            self._end(self._not_saved, cancelled=self._not_saved is None)
             raise
         except Exception as failure:  # a bug or an unexpected client error: say it, keep text
-            self._end(ProviderError(ErrorKind.OTHER, sanitize(f"Unexpected error: {failure!r}")))
+            self._end(ProviderError(ErrorKind.OTHER, f"Unexpected error: {failure!r}"))
         else:
             self._end(None)
 
@@ -292,8 +307,7 @@ class Reply:
             await asyncio.sleep(interval)
             self.checkpoint()
 
-    def _text(self, chunk: str) -> None:
-        text = self._sanitizer.feed(chunk)
+    def _text(self, text: str) -> None:
         if not text:
             return
         self._parts.append(text)
@@ -303,23 +317,25 @@ class Reply:
             self.checkpoint()
 
     def checkpoint(self) -> None:
-        """Append the text since the last checkpoint to the transcript (survives kill -9)."""
+        """Append the text since the last checkpoint to the transcript (survives kill -9).
+
+        If that fails, for any reason, the reply is stopped and ends failed, saying why: text
+        that cannot be saved must not go on piling up unseen.
+        """
         self._last_checkpoint = time.monotonic()
         new = self._parts[self._checkpointed :]
-        if not new or self._checkpoint_failed:
+        if not new or self._not_saved is not None or self.outcome is not None:
             return
         transcript = self.conversation.transcript
         try:
             transcript.append_chunk(self.message.id, "".join(new), model=self.message.model)
-        except OSError as error:
-            self._checkpoint_failed = True
-            self.emit(
-                Notice(
-                    f"Could not checkpoint the reply to {transcript.path}: "
-                    f"{error.strerror or error}. It is still on screen.",
-                    severity="error",
-                )
+        except Exception as error:  # a full disk, or anything else: never silent, never stuck
+            self._not_saved = ProviderError(
+                ErrorKind.NOT_SAVED,
+                f"Could not save the reply to {transcript.path} while it arrived "
+                f"({described(error)}), so it was stopped.",
             )
+            self._task.cancel()
             return
         self._checkpointed = len(self._parts)
 
@@ -329,8 +345,8 @@ class Reply:
             content=sanitize(step.result),
             status="done" if step.ok else "error",
             created=now_iso(),
-            tool_name=sanitize(step.call.name),
-            tool_args=sanitize(json.dumps(step.call.arguments, ensure_ascii=False)),
+            tool_name=step.call.name,  # the call is sanitized by the provider
+            tool_args=json.dumps(step.call.arguments, ensure_ascii=False),
         )
         self.conversation.messages.append(message)
         self.save(message)
@@ -374,7 +390,7 @@ class Reply:
         """Put the reply's figures on its record; a continuation adds to the cut reply's."""
         reply = self.message
         if usage.model:
-            reply.model = sanitize(usage.model)
+            reply.model = usage.model
         reply.stop_reason = usage.stop_reason
         figures: Figures = (
             usage.input_tokens,
@@ -388,16 +404,31 @@ class Reply:
         reply.duration_s = round(duration, 2) if duration is not None else None
         reply.generation_s = round(generation, 3) if generation else None
 
+    def _saved_or_not(
+        self, status: TurnStatus, error: ProviderError | None, problem: str | None
+    ) -> tuple[TurnStatus, ProviderError | None]:
+        """The turn's outcome once the reply's message was saved (`problem` None) or not.
+
+        A reply that is not on disk ends failed (unless it was stopped), saying where its text
+        still is; after failed checkpoints, the error says whether the second try saved it.
+        """
+        if error is not None and error.kind is ErrorKind.NOT_SAVED:
+            told = ON_SCREEN_ONLY if problem is not None else SAVED_LATE
+            return status, ProviderError(error.kind, f"{error.message} {told}")
+        if problem is None:
+            return status, error
+        if error is not None or status is TurnStatus.INTERRUPTED:
+            self.emit(Notice(f"{problem} {ON_SCREEN_ONLY}", title="Not saved", severity="error"))
+            return status, error
+        self.message.status, self.prompt.status = "failed", "failed"
+        return TurnStatus.FAILED, ProviderError(ErrorKind.NOT_SAVED, f"{problem} {ON_SCREEN_ONLY}")
+
     def _end(self, error: ProviderError | None, *, cancelled: bool = False) -> None:
         """Decide how the turn came out and save it. Synchronous: nothing can interrupt it."""
         if self.outcome is not None:
             return
         if self._ticker is not None:
             self._ticker.cancel()
-        tail = self._sanitizer.flush()
-        if tail:
-            self._parts.append(tail)
-            self._emit_text(tail)
         reply, prompt = self.message, self.prompt
         reply.content = self.text
         if self.usage is not None:
@@ -412,8 +443,10 @@ class Reply:
         if reply.content:
             if self.continuing is None:  # a continued reply is in the conversation already
                 conversation.messages.append(reply)
-            if not self.save(reply):
+            problem = conversation.save(reply)
+            if problem is not None:
                 reply.note = joined(reply.note, "Not saved to disk (see the error).")
+            status, error = self._saved_or_not(status, error, problem)
         if prompt.status != "done":
             self.save(prompt)  # the same id again: the newer line wins when it is read
         notice = None

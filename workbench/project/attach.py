@@ -8,7 +8,6 @@ Core module: never imports textual.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -18,6 +17,7 @@ from workbench.project.attachments import (
     find_references,
     load_attachment,
 )
+from workbench.project.background import in_daemon_thread
 from workbench.project.files import ToolError, human_size, resolve_in_project
 from workbench.session.model import AttachedFile
 
@@ -137,7 +137,7 @@ async def load_entries(
     ask: Summarizer,
     progress: Callable[[str], None] = lambda _text: None,
 ) -> list[AttachedFile]:
-    """Load every pending entry (in a thread), summarizing large files; errors are recorded.
+    """Load every pending entry (in a daemon thread), summarizing large files; errors recorded.
 
     Raises ProviderError when the fast model cannot summarize (the send then fails and can
     be retried); a file that cannot be attached is recorded as an error, not raised.
@@ -149,7 +149,7 @@ async def load_entries(
             continue
         path = entry.path
         try:
-            att = await asyncio.to_thread(
+            att = await in_daemon_thread(
                 load_attachment, root, path, summarize_over_bytes=summarize_over_bytes
             )
         except ToolError as error:

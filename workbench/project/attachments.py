@@ -32,12 +32,13 @@ FOR_ATTACHING = Wording(
     too_large="too large to attach ({size}; the limit is {limit}); paste the part that matters",
     binary="a binary file, not text",
     unreadable="cannot be read ({error})",
+    special="it is {kind}, not a regular file: it was not read",
 )
 """The wording a person reads after `@path: `."""
 
 
 class AttachmentError(ToolError):
-    """An `@path` that cannot be attached: missing, a directory, binary or too large."""
+    """An `@path` that cannot be attached: missing, a directory, a pipe, binary or too large."""
 
 
 @dataclass
@@ -95,7 +96,8 @@ def load_attachment(
     """The project file `ref` (relative to `root`, or absolute inside it) as an Attachment.
 
     Raises OutsideProject for a path that leaves the project and AttachmentError for a missing
-    file, a directory, a binary file or one over MAX_ATTACHMENT_BYTES.
+    file, a directory, a named pipe, socket or device (never opened: a pipe would block), a
+    binary file or one over MAX_ATTACHMENT_BYTES.
     """
     real, rel = confine(root, ref)
     try:

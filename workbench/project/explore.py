@@ -8,13 +8,14 @@ Core module: never imports textual.
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
 from workbench.config import ModelRef, Settings
+from workbench.project.background import Cancel, run_cancellable
+from workbench.project.text_search import PATTERN_TIME_LIMIT_S
 from workbench.project.tools import run_tool, tool_schemas
 from workbench.providers.base import ChatMessage, ToolCall
 from workbench.providers.ollama import ToolsUnsupportedError
@@ -57,6 +58,8 @@ class ProjectAccess:
         self.router = router
         self.settings = settings
         self.root = root
+        self.search_time_limit_s = PATTERN_TIME_LIMIT_S
+        """The Python search engine is stopped after this long (a pattern can take for ever)."""
         self._supports: dict[str, bool] = {}
 
     def known_support(self, model: ModelRef) -> bool | None:
@@ -77,9 +80,23 @@ class ProjectAccess:
         return self._supports[model.name]
 
     async def run(self, call: ToolCall) -> ToolOutcome:
-        """Run one tool call in a thread (file reads and git must not block the UI)."""
-        result = await asyncio.to_thread(run_tool, self.root, call.name, call.arguments)
-        return ToolOutcome(result.ok, result.text)
+        """Run one tool call in a daemon thread (file reads and git must not block the UI).
+
+        Cancelling the awaiting task (Escape, quit) returns at once and kills the search's
+        child process; a read that never returns is left behind without holding up the exit.
+        """
+
+        def call_tool(cancel: Cancel) -> ToolOutcome:
+            result = run_tool(
+                self.root,
+                call.name,
+                call.arguments,
+                cancel=cancel,
+                search_time_limit=self.search_time_limit_s,
+            )
+            return ToolOutcome(result.ok, result.text)
+
+        return await run_cancellable(call_tool)
 
     def opener(
         self,

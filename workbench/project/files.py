@@ -7,7 +7,6 @@ a real path, refusing anything that leaves the root. Core module: never imports 
 
 from __future__ import annotations
 
-import codecs
 import os
 import stat
 import subprocess
@@ -17,12 +16,19 @@ from typing import Literal
 
 from pathspec import GitIgnoreSpec
 
+from workbench.project.scan import (
+    SNIFF_BYTES,
+    NotRegularFile,
+    TooLarge,
+    kind_of,
+    looks_binary,
+    read_regular,
+)
+
 MAX_LISTED_FILES = 20_000
 """At most this many files are listed; a bigger project's listing says it was capped."""
 GIT_TIMEOUT_S = 10.0
 """A git command that takes longer is stopped, and the caller falls back or reports it."""
-SNIFF_BYTES = 8192
-"""A file whose first this-many bytes hold a NUL or invalid UTF-8 is treated as binary."""
 DEFAULT_SKIP_DIRS = frozenset(
     {"node_modules", ".venv", "venv", "__pycache__", ".mypy_cache", ".pytest_cache", ".ruff_cache"}
 )
@@ -100,21 +106,9 @@ def human_size(size: int) -> str:
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def looks_binary(head: bytes) -> bool:
-    """Whether a file's first bytes say it is not text: a NUL byte, or invalid UTF-8."""
-    if b"\x00" in head:
-        return True
-    try:
-        # Incremental, so a character cut in two at the end of `head` is not an error.
-        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
-    except UnicodeDecodeError:
-        return True
-    return False
-
-
 @dataclass(frozen=True)
 class Wording:
-    """How `read_text` phrases its refusals: `{name}`, `{size}`, `{limit}`, `{error}` are filled."""
+    """How `read_text` phrases its refusals; `{name}`, `{size}`, `{limit}`, `{error}`, `{kind}`."""
 
     missing: str = "{name} does not exist. Use list_dir to see what is there."
     directory: str = "{name} is a directory. Use list_dir to see what is in it."
@@ -123,6 +117,8 @@ class Wording:
     )
     binary: str = "{name} is a binary file, not text; it cannot be read."
     unreadable: str = "Cannot read {name}: {error}."
+    special: str = "{name} is {kind}, not a regular file: it was not read."
+    """A named pipe, socket or device (`{kind}` is "a named pipe (FIFO)", "a socket"...)."""
 
 
 FOR_TOOLS = Wording()
@@ -132,26 +128,36 @@ FOR_TOOLS = Wording()
 def read_text(path: Path, shown_as: str, *, max_bytes: int, wording: Wording = FOR_TOOLS) -> str:
     """The text of the file at `path` (named `shown_as` in errors); ToolError if not readable text.
 
-    Refuses directories, missing files, binary files and files over `max_bytes`.
+    Refuses missing files, directories, named pipes, sockets and devices (before opening
+    them: a FIFO would block the read for ever), binary files and files over `max_bytes`.
     """
     try:
-        info = path.stat()
+        data = read_regular(path, max_bytes)
     except FileNotFoundError:
         raise ToolError(wording.missing.format(name=shown_as)) from None
-    except OSError as error:
-        raise ToolError(wording.unreadable.format(name=shown_as, error=error.strerror)) from None
-    if stat.S_ISDIR(info.st_mode):
-        raise ToolError(wording.directory.format(name=shown_as))
-    if info.st_size > max_bytes:
-        size, limit = human_size(info.st_size), human_size(max_bytes)
-        raise ToolError(wording.too_large.format(name=shown_as, size=size, limit=limit))
-    try:
-        data = path.read_bytes()
+    except NotRegularFile as refused:
+        if refused.is_directory:
+            raise ToolError(wording.directory.format(name=shown_as)) from None
+        raise ToolError(wording.special.format(name=shown_as, kind=refused.kind)) from None
+    except TooLarge as refused:
+        size, limit = human_size(refused.size), human_size(max_bytes)
+        raise ToolError(wording.too_large.format(name=shown_as, size=size, limit=limit)) from None
     except OSError as error:
         raise ToolError(wording.unreadable.format(name=shown_as, error=error.strerror)) from None
     if looks_binary(data[:SNIFF_BYTES]):
         raise ToolError(wording.binary.format(name=shown_as))
     return data.decode("utf-8-sig", errors="replace")
+
+
+def refuse_special(real: Path, shown_as: str, doing: str) -> None:
+    """ToolError if `real` exists but is a named pipe, socket or device ("not {doing}")."""
+    try:
+        mode = os.stat(real).st_mode
+    except OSError:
+        return
+    kind = kind_of(mode)
+    if kind is not None and not stat.S_ISDIR(mode):
+        raise ToolError(f"{shown_as} is {kind}, not a regular file: not {doing}.")
 
 
 @dataclass(frozen=True)
@@ -267,11 +273,10 @@ def _is_listable_file(root: Path, name: str, real_root: str) -> bool:
 
 def _read_gitignore(directory: str) -> GitIgnoreSpec | None:
     try:
-        with open(os.path.join(directory, ".gitignore"), encoding="utf-8", errors="replace") as f:
-            lines = f.read().splitlines()
-    except OSError:
-        return None
-    return GitIgnoreSpec.from_lines(lines)
+        data = read_regular(os.path.join(directory, ".gitignore"))
+    except (OSError, NotRegularFile, TooLarge):
+        return None  # a .gitignore that is a FIFO would block the listing: not read
+    return GitIgnoreSpec.from_lines(data.decode("utf-8", errors="replace").splitlines())
 
 
 def _ignored(specs: list[tuple[str, GitIgnoreSpec]], rel: str) -> bool:

@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from workbench.project.background import Cancel
 from workbench.project.files import (
     MAX_LISTED_FILES,
     ToolError,
@@ -21,11 +22,12 @@ from workbench.project.files import (
     human_size,
     project_listing,
     read_text,
+    refuse_special,
 )
 from workbench.project.git import git_log, git_show
 from workbench.project.output import MAX_OUTPUT_BYTES, MAX_OUTPUT_LINES, cap_output
 from workbench.project.schemas import TOOL_PARAMETERS, tool_schemas
-from workbench.project.text_search import search
+from workbench.project.text_search import PATTERN_TIME_LIMIT_S, search
 
 MAX_READ_BYTES = 8 * 1024 * 1024
 """read_file refuses files larger than this (search finds lines in them instead)."""
@@ -63,6 +65,7 @@ def list_dir(root: str | os.PathLike[str], path: str = ".", depth: int = 1) -> s
     real, rel = confine(root, path)
     if not real.exists():
         raise ToolError(f'{path} does not exist. Use list_dir with path "." to see the top level.')
+    refuse_special(real, rel, "listed")
     if not real.is_dir():
         raise ToolError(f"{rel} is a file, not a directory. Use read_file to read it.")
     prefix = "" if rel == "." else rel + "/"
@@ -199,15 +202,29 @@ def _arguments(tool: str, arguments: object) -> dict[str, Any]:
     return kwargs
 
 
-def run_tool(root: str | os.PathLike[str], name: str, arguments: object) -> ToolResult:
-    """Call tool `name` with the model's `arguments`; mistakes come back as ok=False, not raised."""
+def run_tool(
+    root: str | os.PathLike[str],
+    name: str,
+    arguments: object,
+    *,
+    cancel: Cancel | None = None,
+    search_time_limit: float = PATTERN_TIME_LIMIT_S,
+) -> ToolResult:
+    """Call tool `name` with the model's `arguments`; mistakes come back as ok=False, not raised.
+
+    `cancel` kills the child processes a search starts (Escape); the Python search engine is
+    stopped after `search_time_limit` seconds, with a message saying so.
+    """
     tool = TOOLS.get(name) if isinstance(name, str) else None
     if tool is None:
         return ToolResult(
             False, f"Error: there is no tool called {name!r}. The tools are: {', '.join(TOOLS)}."
         )
     try:
-        return ToolResult(True, tool(root, **_arguments(name, arguments)))
+        kwargs = _arguments(name, arguments)
+        if tool is search:  # the model's arguments never reach these two: not in its schema
+            kwargs |= {"cancel": cancel, "time_limit": search_time_limit}
+        return ToolResult(True, tool(root, **kwargs))
     except ToolError as error:
         return ToolResult(False, f"Error: {error}")
     except OSError as error:

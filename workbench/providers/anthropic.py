@@ -27,6 +27,8 @@ from workbench.providers.base import (
     TextDelta,
     Usage,
 )
+from workbench.providers.repaired_stream import repairing_hook
+from workbench.textclean import StreamSanitizer, sanitize
 
 if TYPE_CHECKING:
     import anthropic
@@ -140,11 +142,17 @@ class AnthropicProvider:
         # The SDK's httpx client pools connections per event loop: make one client per loop.
         loop = asyncio.get_running_loop()
         if self._client is None or self._client_loop is not loop:
+            import httpx2
+
+            # The SDK's own HTTP client and defaults, plus the repair of bytes that are not
+            # UTF-8, on which the SDK would give up the whole stream (`repaired_stream`).
+            hooks = {"response": [repairing_hook(httpx2.AsyncByteStream)]}
             self._client = anthropic.AsyncAnthropic(
                 api_key=self._api_key,
                 base_url=self.base_url,
                 max_retries=self.max_retries,
                 timeout=anthropic.Timeout(self.timeout_s, connect=min(10.0, self.timeout_s)),
+                http_client=anthropic.DefaultAsyncHttpxClient(event_hooks=hooks),
             )
             self._client_loop = loop
             self.url = str(self._client.base_url).rstrip("/")
@@ -189,6 +197,7 @@ class AnthropicProvider:
         started = time.monotonic()
         input_tokens: int | None = None
         partial = stopped = False
+        cleaner = StreamSanitizer()  # text is cleaned as it enters
         try:
             async with client.messages.stream(
                 model=model,
@@ -204,10 +213,14 @@ class AnthropicProvider:
                         late = getattr(event.usage, "input_tokens", None)
                         input_tokens = late if late else input_tokens
                     elif event.type == "content_block_delta" and event.delta.type == "text_delta":
-                        partial = True
-                        yield TextDelta(event.delta.text)
+                        if text := cleaner.feed(event.delta.text):
+                            partial = True
+                            yield TextDelta(text)
                     elif event.type == "message_stop":
                         stopped = True
+                if tail := cleaner.flush():
+                    partial = True
+                    yield TextDelta(tail)
                 if not stopped:
                     raise ProviderError(
                         ErrorKind.STREAM_CUT,
@@ -219,12 +232,12 @@ class AnthropicProvider:
             raise self._error(exc, model=model, partial=partial) from exc
         counted = input_tokens or final.usage.input_tokens
         yield Usage(
-            model=final.model or model,
+            model=sanitize(final.model or model),
             # No request reads 0 tokens: a 0 means the server did not count (shown as unknown).
             input_tokens=counted or None,
             output_tokens=final.usage.output_tokens,
             duration_s=time.monotonic() - started,
-            stop_reason=final.stop_reason,
+            stop_reason=sanitize(final.stop_reason) if final.stop_reason else None,
         )
 
     async def list_models(self) -> list[ModelInfo]:
@@ -253,7 +266,7 @@ class AnthropicProvider:
                 model = self.models[0] if self.models else DEFAULT_MODELS[0]
                 await client.messages.create(model=model, max_tokens=1, messages=[])
         except anthropic.APIStatusError as exc:
-            message = self._scrub(exc.api_message or str(exc))
+            message = sanitize(self._scrub(exc.api_message or str(exc)))
             return EndpointAnswer(request, exc.status_code, message)
         except Exception as exc:
             raise self._error(exc, model="", partial=False) from exc
@@ -283,6 +296,14 @@ class AnthropicProvider:
             )
         elif isinstance(exc, anthropic.APIStatusError):
             kind, message = self._status_error(exc, model, kept)
+        elif isinstance(exc, UnicodeDecodeError):
+            # The SDK decodes each event line strictly, so it cannot go on. The repair in
+            # `repaired_stream` prevents it, except for a compressed stream.
+            kind = ErrorKind.BAD_REPLY
+            message = (
+                f"Anthropic at {self.url} sent text that is not valid UTF-8{kept}. Try again; "
+                "if it happens again, a gateway or proxy in between is damaging the reply."
+            )
         elif isinstance(exc, httpx2.TimeoutException):
             kind = ErrorKind.TIMEOUT
             message = (

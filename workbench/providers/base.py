@@ -1,6 +1,8 @@
 """The provider interface: stream a chat as events, cancellable, with user-facing errors.
 
-Core module: never imports textual.
+Text a server sends is cleaned where it enters (`workbench.textclean`): the text, tool calls and
+error messages a provider hands on carry no escape sequences, control characters (NUL, C1) or
+lone surrogates, so they can always be shown and saved. Core module: never imports textual.
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, Literal, Protocol
+
+from workbench.textclean import sanitize
 
 Role = Literal["system", "user", "assistant", "tool"]
 
@@ -125,14 +129,21 @@ class ErrorKind(StrEnum):
     SERVER_ERROR = "server_error"
     """The server failed on this request (HTTP 5xx other than busy): another model may answer."""
     BAD_REPLY = "bad_reply"
-    """The server sent something the client cannot read (not the API it claims to speak)."""
+    """The server sent something the client cannot read (not the API it claims to speak, text
+    that is not UTF-8)."""
+    NOT_SAVED = "not_saved"
+    """The reply could not be written to the transcript, so it was stopped (its text is kept)."""
     OTHER = "other"
 
 
 class ProviderError(Exception):
-    """A failure with a message a user can act on (what happened, how to fix it)."""
+    """A failure with a message a user can act on (what happened, how to fix it).
+
+    The message often quotes the server, so it is sanitized here, once, for every failure.
+    """
 
     def __init__(self, kind: ErrorKind, message: str) -> None:
+        message = sanitize(message)
         super().__init__(message)
         self.kind = kind
         self.message = message
@@ -167,6 +178,7 @@ class ChatProvider(Protocol):
     ) -> AsyncIterator[StreamEvent]:
         """Yield `TextDelta`s then exactly one `Usage`; raise `ProviderError` on failure.
 
+        Text and tool calls are sanitized (`textclean.StreamSanitizer`, `sanitize_data`).
         Cancelling the consuming task closes the underlying HTTP stream.
         """
         ...

@@ -41,6 +41,8 @@ from workbench.providers.ollama_wire import (
     tool_calls_of,
     wire_message,
 )
+from workbench.providers.repaired_stream import repairing_hook
+from workbench.textclean import StreamSanitizer, sanitize, sanitize_data
 
 if TYPE_CHECKING:
     import ollama
@@ -58,6 +60,11 @@ async def _load() -> None:
     # Off the event loop: the import would freeze the UI for a moment.
     if "ollama" not in sys.modules:
         await asyncio.to_thread(importlib.import_module, "ollama")
+
+
+def _clean(text: str | None) -> str | None:
+    """`sanitize` for a field the server may leave out."""
+    return sanitize(text) if text else text
 
 
 WARM_UP_MAX_TOKENS = 1
@@ -101,8 +108,10 @@ class OllamaProvider:
             import ollama
 
             timeout = httpx.Timeout(self.timeout_s, connect=self.connect_timeout_s)
+            # Raw NEL in a JSON line would make httpx split it: see `repaired_stream`.
+            hooks = {"response": [repairing_hook(httpx.AsyncByteStream)]}
             # An empty host lets the client fall back to OLLAMA_HOST, then localhost:11434.
-            self._client = ollama.AsyncClient(self.host or None, timeout=timeout)
+            self._client = ollama.AsyncClient(self.host or None, timeout=timeout, event_hooks=hooks)
             self._client_loop = loop
             # The client resolved the host (scheme, default port); its httpx client holds the URL.
             self.url = str(self._client._client.base_url).rstrip("/")
@@ -140,6 +149,8 @@ class OllamaProvider:
         final: ollama.ChatResponse | None = None
         calls: list[ToolCall] = []
         partial = False
+        # Text is cleaned as it enters; bytes that are not UTF-8 arrive as U+FFFD already.
+        cleaner = StreamSanitizer()
         try:
             stream = await client.chat(
                 model=model,
@@ -150,9 +161,9 @@ class OllamaProvider:
                 keep_alive=keep_alive_value(options.keep_alive if options else None),
             )
             async for part in stream:
-                if part.message.content:
+                if part.message.content and (text := cleaner.feed(part.message.content)):
                     partial = True
-                    yield TextDelta(part.message.content)
+                    yield TextDelta(text)
                 calls += tool_calls_of(part)
                 if part.done:
                     final = part
@@ -165,6 +176,9 @@ class OllamaProvider:
             close = getattr(stream, "aclose", None)
             if close is not None:
                 await close()
+        if tail := cleaner.flush():
+            partial = True
+            yield TextDelta(tail)
         if final is None:
             raise ProviderError(
                 ErrorKind.STREAM_CUT,
@@ -174,11 +188,11 @@ class OllamaProvider:
         if calls:
             yield ToolRequest(tuple(calls))
         yield Usage(
-            model=final.model or model,
+            model=sanitize(final.model or model),
             input_tokens=final.prompt_eval_count,
             output_tokens=final.eval_count,
             duration_s=time.monotonic() - started,
-            stop_reason=final.done_reason,
+            stop_reason=sanitize(final.done_reason) if final.done_reason else None,
             # Nanoseconds spent generating, without loading and prompt reading.
             generation_s=final.eval_duration / 1e9 if final.eval_duration else None,
         )
@@ -194,19 +208,19 @@ class OllamaProvider:
         for entry in listing.models:
             details = entry.details
             extra = {
-                "family": details.family if details else None,
-                "format": details.format if details else None,
-                "digest": entry.digest,
+                "family": _clean(details.family) if details else None,
+                "format": _clean(details.format) if details else None,
+                "digest": _clean(entry.digest),
                 "modified_at": entry.modified_at.isoformat() if entry.modified_at else None,
             }
             models.append(
                 ModelInfo(
-                    name=entry.model or "",
+                    name=sanitize(entry.model or ""),
                     provider="ollama",
                     installed=True,
                     size_bytes=int(entry.size) if entry.size is not None else None,
-                    parameter_size=details.parameter_size if details else None,
-                    quantization=details.quantization_level if details else None,
+                    parameter_size=_clean(details.parameter_size) if details else None,
+                    quantization=_clean(details.quantization_level) if details else None,
                     details={k: v for k, v in extra.items() if v},
                 )
             )
@@ -227,7 +241,7 @@ class OllamaProvider:
                 expires = expires.replace(tzinfo=UTC)  # Ollama sends an offset; be safe anyway
             loaded.append(
                 LoadedModel(
-                    name=entry.model or entry.name or "",
+                    name=sanitize(entry.model or entry.name or ""),
                     size_bytes=int(entry.size) if entry.size is not None else None,
                     vram_bytes=int(entry.size_vram) if entry.size_vram is not None else None,
                     expires_at=expires,
@@ -248,8 +262,8 @@ class OllamaProvider:
             stream = await client.pull(model, stream=True)
             async for part in stream:
                 yield PullProgress(
-                    status=part.status or "",
-                    digest=part.digest,
+                    status=sanitize(part.status or ""),
+                    digest=_clean(part.digest),
                     total=part.total,
                     completed=part.completed,
                 )
@@ -292,7 +306,7 @@ class OllamaProvider:
         try:
             # The client has no version() method; its request helper adds the error handling.
             response = await client._request_raw("GET", "/api/version")
-            return str(response.json().get("version", ""))
+            return sanitize(str(response.json().get("version", "")))
         except Exception as exc:
             raise self._error(exc) from exc
 
@@ -303,16 +317,16 @@ class OllamaProvider:
             info = await client.show(model)
         except Exception as exc:
             raise self._error(exc, model=model) from exc
-        model_info = dict(info.modelinfo or {})
+        model_info = sanitize_data(dict(info.modelinfo or {}))
         context = next((v for k, v in model_info.items() if k.endswith(".context_length")), None)
         details = info.details
         return {
-            "capabilities": list(info.capabilities or []),
+            "capabilities": sanitize_data(list(info.capabilities or [])),
             "context_length": int(context) if context is not None else None,
-            "family": details.family if details else None,
-            "parameter_size": details.parameter_size if details else None,
-            "quantization": details.quantization_level if details else None,
-            "parameters": info.parameters,
+            "family": _clean(details.family) if details else None,
+            "parameter_size": _clean(details.parameter_size) if details else None,
+            "quantization": _clean(details.quantization_level) if details else None,
+            "parameters": _clean(info.parameters),
             "model_info": model_info,
         }
 

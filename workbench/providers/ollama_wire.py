@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from workbench.providers.base import ChatMessage, ModelOptions, ToolCall
+from workbench.textclean import sanitize, sanitize_data
 
 if TYPE_CHECKING:
     import ollama
@@ -44,9 +45,9 @@ def wire_message(message: ChatMessage) -> dict[str, Any]:
 
 
 def tool_calls_of(part: ollama.ChatResponse) -> list[ToolCall]:
-    """The tool calls one streamed part of a reply carries (usually none)."""
+    """The tool calls one streamed part of a reply carries (usually none), sanitized."""
     return [
-        ToolCall(call.function.name, dict(call.function.arguments or {}))
+        ToolCall(sanitize(call.function.name), sanitize_data(dict(call.function.arguments or {})))
         for call in part.message.tool_calls or []
     ]
 

@@ -34,6 +34,12 @@ from workbench.widgets.status_bar import StatusBar
 from workbench.widgets.title_bar import TitleBar
 
 PANE_IDS = ("explore", "spec", "implement")
+WRITING_ACTIONS = frozenset(
+    {"send_spec", "critique", "git_summary", "cycle_model", "pick_model", "toggle_tools"}
+    | {"changes", "checks"}
+)
+"""The bindings that would write in the session's folder: greyed out in a read-only session."""
+READ_ONLY_NOTICE_S = 60
 
 
 class MainScreen(Screen[None]):
@@ -61,6 +67,8 @@ class MainScreen(Screen[None]):
         meta = self.session.meta
         title = TitleBar(id="title-bar")
         title.title, title.project = meta.title, meta.project_dir
+        if self.session.readonly:  # for as long as it is open, not only while the notice shows
+            title.title += " · READ-ONLY, nothing is saved"
         yield title
         with PaneRow(id="panes"):
             yield self._chat_pane("explore", "Explore")
@@ -85,8 +93,11 @@ class MainScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.app.theme_changed_signal.subscribe(self, lambda _theme: self.pane_row.paint())
-        self.chat("explore").focus_input()
-        self._problem(self.controller.remember_models())
+        if self.session.readonly:
+            self._show_read_only()
+        else:
+            self.chat("explore").focus_input()
+            self._problem(self.controller.remember_models())
         self.status_bar.refresh_line()
         self.controller.monitor.subscribe(self._ollama_changed)
         self.controller.monitor.start()
@@ -115,6 +126,37 @@ class MainScreen(Screen[None]):
     def _problem(self, problem: str | None) -> None:
         if problem:
             self.notify(problem, severity="warning")
+
+    def _show_read_only(self) -> None:
+        """A session whose folder cannot be written: shown, with nothing that could be typed
+        and then not saved (the spec is read-only, the inputs are off), and the reason."""
+        self.spec.editor.read_only = True
+        for chat in self.chats():
+            chat.input.placeholder = "Read-only session: nothing can be sent"
+            chat.input.disabled = True
+        self.spec.editor.focus()  # the cursor still moves, selects and copies
+        reason = self.session.not_writable
+        self.notify(
+            reason.view_notice()
+            if reason is not None
+            else f"Session {self.session.id} is open read-only: nothing can be saved.",
+            title="Read-only session",
+            severity="warning",
+            timeout=READ_ONLY_NOTICE_S,
+        )
+
+    def _read_only(self, doing: str) -> bool:
+        """True in a read-only session, saying that `doing` cannot be done there."""
+        if self.session.readonly:
+            self.notify(
+                f"This session is read-only: {doing} would change it, and nothing can be saved.",
+                severity="warning",
+            )
+        return self.session.readonly
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Grey out, in a read-only session, the bindings that would write in its folder."""
+        return None if self.session.readonly and action in WRITING_ACTIONS else True
 
     # -- parts ------------------------------------------------------------------------------
 
@@ -219,11 +261,13 @@ class MainScreen(Screen[None]):
 
     def action_checks(self) -> None:
         """Open the Checks view: this round's checks, run them, send failures back."""
-        loop_actions.open_checks(self)
+        if not self._read_only("running checks"):
+            loop_actions.open_checks(self)
 
     def action_acceptance(self) -> None:
         """Show this round's acceptance checklist."""
-        loop_actions.show_acceptance(self)
+        if not self._read_only("the acceptance review"):
+            loop_actions.show_acceptance(self)
 
     def action_rounds(self) -> None:
         """Show the round history."""
@@ -260,7 +304,7 @@ class MainScreen(Screen[None]):
 
     async def review_and_send(self, text: str, *, resent_from: int | None = None) -> None:
         """Show the send review for `text`; on confirm, snapshot it as a version and send it."""
-        if self._busy("implement"):
+        if self._read_only("sending the spec") or self._busy("implement"):
             return
         if self.controller.summarizes_attachments(text):
             self.notify("Summarizing the large files the spec attaches, with the fast model…")
@@ -427,6 +471,8 @@ class MainScreen(Screen[None]):
 
     @on(MessageView.PromoteRequested)
     def _promote(self, event: MessageView.PromoteRequested) -> None:
+        if self._read_only("promoting to the spec"):
+            return
         chat = self.chat(event.view.pane)  # type: ignore[arg-type]
         self.spec.promote_from(event, chat.message_list, self.controller)
 

@@ -8,98 +8,66 @@ and `.lock`. Core module: never imports textual.
 from __future__ import annotations
 
 import builtins
-import fcntl
-import json
 import os
+import shutil
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Any
 
 from workbench import paths
-from workbench.config import display_path
 from workbench.fileio import atomic_write as atomic_write  # re-exported for older importers
+from workbench.session import lock as folder_lock
+from workbench.session.errors import (
+    SessionError,
+    SessionLockedError,
+    SessionNotFoundError,
+    SessionNotWritableError,
+    SessionReadOnlyError,
+    SessionUnreadableError,
+)
+from workbench.session.listing import (
+    SessionSummary,
+    UnreadableSession,
+    format_sessions,
+    latest_change,
+    parse_time,
+)
+from workbench.session.meta import META_VERSION as META_VERSION
+from workbench.session.meta import meta_to_json, read_meta
 from workbench.session.model import ModelChoice, Pane, SessionMeta
 from workbench.session.transcript import Transcript, new_id, now_iso
 from workbench.spec.sections import spec_title
 from workbench.spec.versions import SpecVersions
 
-META_VERSION = 1
+__all__ = [
+    "META_VERSION",
+    "ModelChoice",
+    "Session",
+    "SessionError",
+    "SessionLockedError",
+    "SessionNotFoundError",
+    "SessionNotWritableError",
+    "SessionReadOnlyError",
+    "SessionStore",
+    "SessionSummary",
+    "SessionUnreadableError",
+    "UnreadableSession",
+    "atomic_write",
+    "format_sessions",
+    "read_meta",
+]
+
 MARKDOWN_SUFFIXES = (".md", ".markdown", ".txt")
-
-
-class SessionError(Exception):
-    """A session cannot be opened or saved; the message says why and what to do."""
-
-
-class SessionLockedError(SessionError):
-    """The session is already open in another workbench."""
-
-    def __init__(self, session_id: str, pid: int | None) -> None:
-        who = f"pid {pid}" if pid else "pid unknown"
-        super().__init__(
-            f"Session {session_id} is already open in another workbench ({who}). "
-            "Close that one first."
-        )
-        self.session_id = session_id
-        self.pid = pid
-
-
-class SessionNotFoundError(SessionError):
-    """No session matches what the user asked for."""
-
-
-def _meta_to_json(meta: SessionMeta) -> bytes:
-    return (json.dumps(asdict(meta), indent=2, ensure_ascii=False) + "\n").encode("utf-8")
-
-
-def read_meta(folder: Path) -> SessionMeta:
-    """The metadata of the session in `folder`; SessionError if missing or unreadable."""
-    path = folder / "session.json"
-    try:
-        data: Any = json.loads(path.read_bytes().decode("utf-8"))
-        version = data.get("version", 1)
-        if version > META_VERSION:
-            raise SessionError(f"{path} was written by a newer workbench (version {version})")
-        fields = ("id", "title", "created", "updated", "project_dir")
-        if not all(isinstance(data.get(name), str) for name in fields):
-            raise SessionError(f"{path} is missing some of {', '.join(fields)}")
-        # A model choice that does not make sense is forgotten, not fatal: the user picks again.
-        models = {
-            pane: ModelChoice(provider=choice["provider"], name=choice["name"])
-            for pane, choice in (data.get("models") or {}).items()
-            if isinstance(choice, dict)
-            and choice.get("provider") in ("ollama", "anthropic")
-            and isinstance(choice.get("name"), str)
-        }
-        spec = data.get("spec_path")
-        drafts = {
-            pane: text
-            for pane, text in (data.get("drafts") or {}).items()
-            if isinstance(pane, str) and isinstance(text, str)
-        }
-        return SessionMeta(
-            **{name: data[name] for name in fields},
-            spec_path=spec if isinstance(spec, str) else None,
-            models=models,
-            drafts=drafts,
-            promote_section=section
-            if isinstance(section := data.get("promote_section"), str)
-            else None,
-            cloud_fallback_allowed=data.get("cloud_fallback_allowed") is True,
-            tools_enabled=tools if isinstance(tools := data.get("tools_enabled"), bool) else None,
-            version=META_VERSION,
-        )
-    except FileNotFoundError:
-        raise SessionError(f"{folder} has no session.json") from None
-    except (OSError, ValueError, TypeError, KeyError, AttributeError) as exc:
-        raise SessionError(f"{path} is unreadable ({exc})") from exc
+SESSION_FILES = ("context.md", "explore.jsonl", "implement.jsonl")
+"""The files besides session.json whose changes make a session recent."""
 
 
 class Session:
-    """An open session: metadata, spec and transcripts, locked against a second workbench."""
+    """An open session: metadata, spec and transcripts, locked against a second workbench.
+
+    A session opened read-only takes no lock, and its saves raise `SessionReadOnlyError`.
+    """
 
     def __init__(self, folder: Path, meta: SessionMeta, *, lock: bool = True) -> None:
         self.folder = folder
@@ -109,9 +77,9 @@ class Session:
         self.warnings: list[str] = []
         """Things the user should know, e.g. the spec had bytes that are not UTF-8."""
         self.readonly = not lock
-        self._lock_fd: int | None = None
-        if lock:
-            self._lock()
+        self.not_writable: SessionNotWritableError | None = None
+        """Why the session is read-only when it was opened to work in (its folder refused)."""
+        self._lock_fd = self._lock() if lock else None
 
     @property
     def id(self) -> str:
@@ -132,26 +100,20 @@ class Session:
         """The transcript of the "explore" or "implement" pane."""
         return self.explore if pane == "explore" else self.implement
 
-    def _lock(self) -> None:
-        fd = os.open(self.folder / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
+    def _lock(self) -> int:
+        # Writability first: a folder that cannot be written is left exactly as it was.
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = os.read(fd, 32).decode("ascii", "replace").strip()
-            os.close(fd)
-            raise SessionLockedError(self.id, int(holder) if holder.isdigit() else None) from None
-        # The pid is only for the error message; the flock itself is what keeps others out, and
-        # the kernel drops it if this process dies, so a stale .lock file never blocks anyone.
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
-        self._lock_fd = fd
+            folder_lock.check_writable(self.folder, (self.explore.path, self.implement.path))
+            return folder_lock.acquire(self.folder)
+        except folder_lock.LockHeldError as held:
+            raise SessionLockedError(self.id, held.pid) from None
+        except OSError as error:
+            raise SessionNotWritableError(self.id, self.folder, error) from None
 
     def close(self) -> None:
         """Release the lock; the session can then be opened elsewhere."""
         if self._lock_fd is not None:
-            os.ftruncate(self._lock_fd, 0)
-            fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
-            os.close(self._lock_fd)
+            folder_lock.release(self._lock_fd)
             self._lock_fd = None
 
     def __enter__(self) -> Session:
@@ -164,7 +126,7 @@ class Session:
 
     def _check_writable(self) -> None:
         if self.readonly:
-            raise SessionError(f"Session {self.id} was opened read-only")
+            raise SessionReadOnlyError(self.id)
 
     def read_spec(self) -> str:
         """The spec text; "" when the file does not exist yet."""
@@ -192,7 +154,7 @@ class Session:
     def save_meta(self) -> None:
         """Write session.json atomically."""
         self._check_writable()
-        atomic_write(self.folder / "session.json", _meta_to_json(self.meta))
+        atomic_write(self.folder / "session.json", meta_to_json(self.meta))
 
     def set_model(self, pane: Pane, choice: ModelChoice) -> None:
         """Remember the model picked for a pane."""
@@ -201,20 +163,10 @@ class Session:
 
 
 @dataclass(frozen=True)
-class SessionSummary:
-    """What the session list shows about one session, read without locking it."""
+class NewSpec:
+    """A markdown file that no session edits yet: opening it makes one."""
 
-    id: str
-    title: str
-    created: str
-    updated: str
-    """ISO 8601 UTC: the latest of the metadata's time and the transcripts' last change."""
-    project_dir: Path
-    spec_path: Path | None
-    """The external spec file edited in place, if any."""
-    explore_count: int
-    implement_count: int
-    folder: Path
+    spec: Path
 
 
 class SessionStore:
@@ -223,7 +175,11 @@ class SessionStore:
     def __init__(self, root: Path | None = None) -> None:
         self._root = root
         self.warnings: list[str] = []
-        """Sessions skipped by the last `list()` (unreadable metadata), one line each."""
+        """Problems of the last `list()` with the sessions folder itself, one line each."""
+        self.unreadable: builtins.list[UnreadableSession] = []
+        """The sessions the last `list()` could not read, most recently changed first."""
+        self.skipped: builtins.list[UnreadableSession] = []
+        """Unreadable sessions more recent than the one the last `last()` opened."""
 
     @property
     def root(self) -> Path:
@@ -237,6 +193,7 @@ class SessionStore:
     def _create(
         self, project_dir: Path, spec_text: str, title: str | None, spec_path: Path | None
     ) -> Session:
+        """Raises `OSError` when the sessions folder cannot be written."""
         session_id = new_id()
         folder = self.root / session_id
         folder.mkdir(parents=True)
@@ -249,27 +206,58 @@ class SessionStore:
             project_dir=str(project_dir.resolve()),
             spec_path=str(spec_path) if spec_path else None,
         )
-        session = Session(folder, meta)
-        if spec_path is None:
-            atomic_write(session.spec_path, spec_text.encode("utf-8"))
-        session.save_meta()
+        try:
+            session = Session(folder, meta)
+        except SessionNotWritableError as error:
+            shutil.rmtree(folder, ignore_errors=True)  # just made, empty: no half session left
+            raise error.error from None
+        try:
+            if spec_path is None:
+                atomic_write(session.spec_path, spec_text.encode("utf-8"))
+            session.save_meta()
+        except BaseException:
+            session.close()
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
         return session
 
-    def open(self, ref: str | Path, *, readonly: bool = False) -> Session:
-        """Open a session by id (or unique id prefix), session folder, or markdown file."""
+    def open(
+        self, ref: str | Path, *, readonly: bool = False, view_if_not_writable: bool = False
+    ) -> Session:
+        """Open a session by id (or unique id prefix), session folder, or markdown file.
+
+        A session whose folder cannot be written raises `SessionNotWritableError`, unless
+        `view_if_not_writable`: then it is opened read-only, the reason in `not_writable`.
+        """
+        view = view_if_not_writable
+        found = self.find(ref)
+        if isinstance(found, Path):
+            return self._open_folder(found, readonly, view)
+        if readonly:
+            raise SessionNotFoundError(f"No session edits {found.spec} yet")
+        text = found.spec.read_bytes().decode("utf-8", errors="replace")
+        title = spec_title(text) or f"{found.spec.parent.name}/{found.spec.name}"
+        return self._create(found.spec.parent, text, title, spec_path=found.spec)
+
+    def find(self, ref: str | Path) -> Path | NewSpec:
+        """The folder of the session `ref` names (an id, a unique id prefix, a session folder,
+        or a markdown file a session edits), or the markdown file no session edits yet."""
         text = str(ref)
         if isinstance(ref, str) and ref and os.sep not in ref and not ref.startswith("."):
             matches = sorted(p for p in self._folders() if p.name.startswith(ref))
             exact = [p for p in matches if p.name == ref]
             if exact or len(matches) == 1:
-                return self._open_folder((exact or matches)[0], readonly)
+                return (exact or matches)[0]
             if len(matches) > 1:
                 names = ", ".join(p.name for p in matches[:5])
                 raise SessionNotFoundError(f"{ref!r} matches several sessions: {names}")
-        path = Path(text).expanduser()
+        try:
+            path = Path(text).expanduser()
+        except RuntimeError:  # "~someone" with no such user: take it literally
+            path = Path(text)
         if path.is_dir():
             if (path / "session.json").exists():
-                return self._open_folder(path, readonly)
+                return path
             raise SessionNotFoundError(
                 f"{text} is a folder but not a workbench session. To work on a spec file in it, "
                 "pass the file (e.g. its context.md)."
@@ -277,49 +265,72 @@ class SessionStore:
         if path.is_file():
             if path.suffix.lower() not in MARKDOWN_SUFFIXES:
                 raise SessionNotFoundError(f"{text} is not a markdown file (.md)")
-            return self._open_external(path.resolve(), readonly)
+            return self._editing(path.resolve())
         raise SessionNotFoundError(
             f"No session or file called {text!r}. `workbench sessions` lists your sessions; "
             "you can also pass the path of a markdown file such as a context.md."
         )
 
-    def _open_folder(self, folder: Path, readonly: bool) -> Session:
-        return Session(folder, read_meta(folder), lock=not readonly)
+    def _open_folder(self, folder: Path, readonly: bool, view: bool) -> Session:
+        meta = read_meta(folder)
+        try:
+            return Session(folder, meta, lock=not readonly)
+        except SessionNotWritableError as error:
+            if not view:
+                raise
+            session = Session(folder, meta, lock=False)
+            session.not_writable = error
+            return session
 
-    def _open_external(self, spec: Path, readonly: bool) -> Session:
+    def _editing(self, spec: Path) -> Path | NewSpec:
         # The newest session already editing this file wins, so reopening finds its transcripts.
         editing = [(meta, folder) for folder, meta in self._metas() if meta.spec_path == str(spec)]
         if editing:
-            newest = max(editing, key=lambda pair: _parse_time(pair[0].updated))
-            return self._open_folder(newest[1], readonly)
-        if readonly:
-            raise SessionNotFoundError(f"No session edits {spec} yet")
-        text = spec.read_bytes().decode("utf-8", errors="replace")
-        title = spec_title(text) or f"{spec.parent.name}/{spec.name}"
-        return self._create(spec.parent, text, title, spec_path=spec)
+            return max(editing, key=lambda pair: parse_time(pair[0].updated))[1]
+        return NewSpec(spec)
 
-    def last(self) -> Session | None:
-        """The most recently used session, opened; None when there is none."""
+    def last(self, *, view_if_not_writable: bool = False) -> Session | None:
+        """The most recently used readable session, opened; None when there is none.
+
+        Unreadable sessions more recent than it are left in `skipped`, for the caller to say
+        so: otherwise the newest session would seem to have vanished. A session that cannot be
+        written is handled as by `open`.
+        """
         summaries = self.list()
-        return self._open_folder(summaries[0].folder, False) if summaries else None
+        newest = summaries[0] if summaries else None
+        self.skipped = [
+            u
+            for u in self.unreadable
+            if newest is None or parse_time(u.updated) > parse_time(newest.updated)
+        ]
+        return self._open_folder(newest.folder, False, view_if_not_writable) if newest else None
 
     def _folders(self) -> builtins.list[Path]:
         try:
             return [p for p in self.root.iterdir() if p.is_dir() and not p.name.startswith(".")]
         except FileNotFoundError:
             return []
+        except OSError as error:
+            self.warnings.append(
+                f"Cannot list the sessions in {self.root}: {error.strerror or error}."
+            )
+            return []
 
     def _metas(self) -> Iterator[tuple[Path, SessionMeta]]:
-        """(folder, metadata) of every readable session; the others go to `warnings`."""
+        """(folder, metadata) of every readable session; the others go to `unreadable`."""
+        self.warnings = []
+        self.unreadable = []
         for folder in self._folders():
             try:
                 yield folder, read_meta(folder)
-            except SessionError as exc:
-                self.warnings.append(f"Skipped a session: {exc}")
+            except SessionUnreadableError as error:
+                files = (folder, error.path, *(folder / name for name in SESSION_FILES))
+                updated = latest_change("", *files)
+                self.unreadable.append(UnreadableSession(folder.name, folder, updated, error))
+        self.unreadable.sort(key=lambda u: (parse_time(u.updated), u.id), reverse=True)
 
     def list(self) -> builtins.list[SessionSummary]:
-        """Every readable session, most recently updated first; see `warnings` for the rest."""
-        self.warnings = []
+        """Every readable session, most recently updated first; see `unreadable` for the rest."""
         summaries = []
         for folder, meta in self._metas():
             explore = Transcript(folder / "explore.jsonl")
@@ -329,7 +340,7 @@ class SessionStore:
                     id=meta.id,
                     title=meta.title,
                     created=meta.created,
-                    updated=_latest(meta.updated, explore.path, implement.path),
+                    updated=latest_change(meta.updated, explore.path, implement.path),
                     project_dir=Path(meta.project_dir),
                     spec_path=Path(meta.spec_path) if meta.spec_path else None,
                     explore_count=explore.count(),
@@ -337,53 +348,4 @@ class SessionStore:
                     folder=folder,
                 )
             )
-        return sorted(summaries, key=lambda s: (_parse_time(s.updated), s.id), reverse=True)
-
-
-def _parse_time(text: str) -> datetime:
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        return datetime.min.replace(tzinfo=UTC)
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def _latest(updated: str, *files: Path) -> str:
-    """The later of `updated` and the files' modification times, as ISO 8601 UTC."""
-    # Chatting appends to the transcripts without rewriting session.json; their mtimes count.
-    latest = _parse_time(updated)
-    for file in files:
-        try:
-            latest = max(latest, datetime.fromtimestamp(file.stat().st_mtime, UTC))
-        except FileNotFoundError:
-            continue
-    return latest.isoformat(timespec="seconds")
-
-
-def format_sessions(summaries: list[SessionSummary]) -> str:
-    """A plain table of sessions for `workbench sessions`."""
-    if not summaries:
-        return "No sessions yet.\n"
-    rows = [("ID", "UPDATED", "EXPLORE", "IMPLEMENT", "TITLE", "PROJECT")]
-    for s in summaries:
-        title = s.title if len(s.title) <= 40 else s.title[:39] + "…"
-        where = s.spec_path or s.project_dir  # an external spec says more than its folder
-        updated = _parse_time(s.updated).astimezone().strftime("%Y-%m-%d %H:%M")
-        rows.append(
-            (
-                s.id,
-                updated,
-                str(s.explore_count),
-                str(s.implement_count),
-                title,
-                display_path(where),
-            )
-        )
-    widths = [max(len(row[i]) for row in rows) for i in range(5)]
-    lines = []
-    for row in rows:
-        cells = [
-            row[i].rjust(widths[i]) if i in (2, 3) else row[i].ljust(widths[i]) for i in range(5)
-        ]
-        lines.append("  ".join([*cells, row[5]]).rstrip())
-    return "\n".join(lines) + "\n"
+        return sorted(summaries, key=lambda s: (parse_time(s.updated), s.id), reverse=True)

@@ -43,6 +43,7 @@ from workbench.session.model import (
     MessageStatus,
     UserMessage,
 )
+from workbench.textclean import mend_surrogates
 
 __all__ = [
     "RECOVERED_NOTE",
@@ -115,7 +116,13 @@ class Transcript:
             self._write(ChunkRecord(msg_id, text, model))
 
     def _write(self, record: Record) -> None:
-        data = (json.dumps(_encode(record), ensure_ascii=False) + "\n").encode("utf-8")
+        line = json.dumps(_encode(record), ensure_ascii=False) + "\n"
+        try:
+            data = line.encode("utf-8")
+        except UnicodeEncodeError:
+            # A lone surrogate that slipped past the providers' cleaning: U+FFFD in its place,
+            # rather than losing the whole line (and with it a reply).
+            data = mend_surrogates(line).encode("utf-8", errors="replace")
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
         try:
