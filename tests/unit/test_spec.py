@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 from markdown_it import MarkdownIt
 
@@ -170,3 +172,24 @@ def test_marker_stays_a_comment_whatever_the_model_name() -> None:
     assert marker.count("-->") == 1 and marker.endswith("-->")
     assert promoted_ids(result) == {"m1"}
     assert promoted_ids("> <!-- promoted from explore message quoted -->\n") == set()
+
+
+def test_spec_title_of_a_large_spec_is_found_without_parsing_all_of_it() -> None:
+    notes = "- a note\n" * 8_000  # more than the first prefix parsed
+    assert spec_title("# Task: Big\n\n" + notes) == "Big"
+    assert spec_title(notes + "# Task: Late\n") == "Late"  # past the first prefix
+    # A fence left open at a prefix's end hides nothing: the heading after it still counts.
+    fenced = "```\n" + "code\n" * 14_000 + "```\n\n# Task: After code\n" + notes
+    assert spec_title(fenced) == "After code"
+    assert spec_title("## Task\n\n" + notes) is None  # no level-1 line: nothing parsed
+    assert spec_title("intro\r\nMy task\r\n===\r\n" + notes) == "intro\nMy task"
+
+
+def test_spec_title_matches_a_parse_of_the_whole_text() -> None:
+    rng = random.Random(5)
+    pieces = ["# A\n", "## B\n", "===\n", "text\n", "```\n", "> # Q\n", "- # L\n", "\n", "   # C\n"]
+    for _ in range(400):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randrange(12)))
+        first = next((s for s in parse_sections(text) if s.level == 1), None)
+        expected = None if first is None else first.title or None
+        assert spec_title(text) == expected, text

@@ -10,6 +10,7 @@ from textual.widgets import Static, TextArea
 
 from workbench.clipboard import copy_text
 from workbench.screens.framed_modal import FramedModal
+from workbench.widgets.large_text import ScaledTextArea
 
 
 class SourceSelectModal(FramedModal[str | None]):
@@ -42,7 +43,8 @@ class SourceSelectModal(FramedModal[str | None]):
                 ),
                 classes="source-help",
             )
-            yield TextArea(
+            # Plain and unwrapped above LARGE_TEXT_CHARS, so a huge message opens at once.
+            yield ScaledTextArea(
                 self.source, language="markdown", read_only=True, soft_wrap=True, id="source"
             )
 

@@ -72,10 +72,29 @@ def find_context_section(sections: list[Section]) -> Section | None:
     return None
 
 
+_LEVEL_ONE_LINE = re.compile(r"^ {0,3}(?:#(?:[ \t]|$)|=+[ \t]*$)", re.MULTILINE)
+"""A line that may be (or underline) a top-level level-1 heading; the parser decides."""
+
+
 def spec_title(text: str) -> str | None:
-    """The task's title from the first level-1 heading, without "Task:"; None if unset."""
-    for section in parse_sections(text):
-        if section.level == 1:
-            title = _TASK_PREFIX.sub("", section.title).strip()
-            return title if title and title != "<title>" else None
+    """The task's title from the first level-1 heading, without "Task:"; None if unset.
+
+    A large spec is not parsed whole on each save: only up to a line that may be a level-1
+    heading (at least twice as far as the last try). Lines after a heading never change what
+    came before it, so a heading found in a prefix is the text's first one.
+    """
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")  # as the parser reads it
+    cut = 0
+    while cut < len(text):
+        candidate = _LEVEL_ONE_LINE.search(text, cut)
+        if candidate is None:
+            return None
+        cut = max(candidate.end(), 2 * cut)
+        line_end = text.find("\n", cut)
+        cut = len(text) if line_end < 0 else line_end + 1
+        for section in parse_sections(text[:cut]):
+            if section.level == 1:
+                title = _TASK_PREFIX.sub("", section.title).strip()
+                return title if title and title != "<title>" else None
     return None

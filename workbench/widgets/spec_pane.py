@@ -20,7 +20,14 @@ from workbench.screens.source_select import SourceSelectModal
 from workbench.session.ids import new_id
 from workbench.session.model import is_spec
 from workbench.session.store import Session
-from workbench.spec.edit_journal import JOURNAL_FILE, JOURNAL_INTERVAL_S, EditJournal, recover
+from workbench.spec.edit_journal import (
+    JOURNAL_FILE,
+    JOURNAL_INTERVAL_S,
+    EditJournal,
+    common_prefix,
+    common_suffix,
+    recover,
+)
 from workbench.spec.promote import promote, promoted_ids, source_at
 from workbench.spec.sections import Section, find_context_section, parse_sections
 from workbench.widgets.file_completion import (
@@ -29,6 +36,7 @@ from workbench.widgets.file_completion import (
     FileCompletion,
     ProjectFiles,
 )
+from workbench.widgets.large_text import LARGE_TEXT_CHARS, ScaledTextArea
 from workbench.widgets.message_list import MessageList
 from workbench.widgets.message_view import MessageView
 
@@ -38,16 +46,8 @@ def replace_changed_region(editor: TextArea, new_text: str) -> None:
     old = editor.text
     if old == new_text:
         return
-    prefix = 0
-    limit = min(len(old), len(new_text))
-    while prefix < limit and old[prefix] == new_text[prefix]:
-        prefix += 1
-    suffix = 0
-    while (
-        suffix < limit - prefix
-        and old[len(old) - 1 - suffix] == new_text[len(new_text) - 1 - suffix]
-    ):
-        suffix += 1
+    prefix = common_prefix(old, new_text)
+    suffix = common_suffix(old, new_text, min(len(old), len(new_text)) - prefix)
     document = editor.document
     assert isinstance(document, Document)
     start = document.get_location_from_index(prefix)
@@ -70,8 +70,9 @@ DISK_CHECK_INTERVAL_S = 1.0
 """How often the spec file is checked for changes made outside workbench."""
 
 
-class SpecEditor(CompletingTextArea):
-    """The markdown editor of the spec; `@` completes a project file to attach."""
+class SpecEditor(ScaledTextArea, CompletingTextArea):
+    """The markdown editor of the spec; `@` completes a project file to attach. A spec above
+    `LARGE_TEXT_CHARS` opens plain (no highlighting, no soft wrap) so that typing stays instant."""
 
     DEFAULT_CSS = """
     SpecEditor {
@@ -135,6 +136,7 @@ class SpecPane(Vertical):
         self._saved_text = self.text
         self._stamp = self._disk_stamp()
         self._show_state("saved")
+        self.call_after_refresh(self._say_if_plain)
         recovered = recover(self._journal.path, self._saved_text)
         if recovered is not None:
             self.editor.load_text(recovered)  # TextArea.Changed marks it unsaved
@@ -176,12 +178,29 @@ class SpecPane(Vertical):
         return False
 
     def _load(self, text: str) -> None:
-        """Show `text` (what the file holds now) as one undoable edit."""
+        """Show `text` (what the file holds now) as one undoable edit, or afresh when it grew
+        past (or shrank below) the size for plain text."""
         self._saved_text = text
-        replace_changed_region(self.editor, text)
+        editor = self.editor
+        if editor.fits(text):
+            replace_changed_region(editor, text)
+        else:
+            editor.load_text(text)
+            self._say_if_plain()
         self.dirty = False
         self._start_journal(text)
         self._show_state("saved")
+
+    def _say_if_plain(self) -> None:
+        """Tell the user why a large spec shows no highlighting and no soft wrap."""
+        if self.editor.plain:
+            megabytes = len(self.editor.text.encode("utf-8", errors="replace")) / 1_000_000
+            self.notify(
+                f"This spec is {megabytes:.1f} MB: highlighting and soft wrap are off above "
+                f"{LARGE_TEXT_CHARS // 1000} KB, so typing stays instant.",
+                title="Spec",
+                timeout=10,
+            )
 
     def _ask_about_conflict(self, on_disk: str) -> None:
         from workbench.screens.conflict import SpecConflictModal
@@ -226,7 +245,8 @@ class SpecPane(Vertical):
         return self.editor.text
 
     def _show_state(self, state: str) -> None:
-        self.border_subtitle = Content(state)
+        plain = " · plain text (large)" if self.editor.plain else ""
+        self.border_subtitle = Content(state + plain)
         self.set_class(state != "saved", "-dirty")
 
     def _start_journal(self, saved: str) -> None:
@@ -267,7 +287,9 @@ class SpecPane(Vertical):
 
     @on(TextArea.Changed, "#spec-editor")
     def _changed(self, event: TextArea.Changed) -> None:
-        if event.text_area.text == self._saved_text:
+        # Once dirty, the text is not compared per key (a join of the whole spec): the timers
+        # are just pushed on, and the autosave writes what is there.
+        if not self.dirty and event.text_area.text == self._saved_text:
             return
         self.dirty = True
         self._show_state("unsaved")
