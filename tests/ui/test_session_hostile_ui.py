@@ -102,11 +102,6 @@ async def test_a_session_that_cannot_be_written_is_shown_read_only_and_left_unto
     assert files_of(unwritable) == before
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="SpecPane (widgets/spec_pane.py) starts its edit journal even in a read-only "
-    "session and warns that it could not, adding 'Saving works as before'",
-)
 async def test_a_read_only_session_shows_no_misleading_journal_warning(
     ollama: FakeOllama, unwritable: Path
 ) -> None:

@@ -114,8 +114,9 @@ class SpecPane(Vertical):
         self._journal = EditJournal(session.folder / JOURNAL_FILE)
         """Unsaved typing, appended every 0.3 s so that a crash loses at most that much."""
         self._journal_timer: Timer | None = None
-        self._journal_ok = True
-        """False once the journal could not be written (said once; typing goes on)."""
+        self._journal_ok = session.not_writable is None
+        """False once the journal could not be written (said once; typing goes on), and in a
+        read-only session, which nothing is written to."""
 
     def compose(self) -> ComposeResult:
         editor = SpecEditor(
