@@ -6,6 +6,13 @@ Each line is one record, a JSON object with a version `v` and a `type`:
   a whole message, every field of its role's class (`UserMessage`, ...); attached files as
   `{"path", "size_bytes", "tokens", "text", "summary"}`, `{"path", "error"}` or `{"path"}`.
   A later line with the same id replaces the earlier one.
+- `{"v": 2, "type": "message", ..., "after": N, "after_digest": ..., "content": rest}`: the same,
+  for a message whose earlier lines (checkpoints, an earlier version of it) hold at least
+  `SHARE_ABOVE_CHARS` characters of its text: its content is the N characters those lines hold,
+  then `rest`, so a long reply is stored once rather than twice. `after_digest` (blake2b of the
+  N characters) lets the reader check it; when they do not match, the line is bad and the
+  checkpoints are recovered instead. Other lines are still written as version 1, which older
+  workbenches read; they skip version 2 lines as written by a newer workbench.
 - `{"v": 1, "type": "chunk", "id": ..., "text": ...}` (`ChunkRecord`): text a reply gained since
   its previous checkpoint while it was still streaming. Chunks with no final `message` line
   after them are recovered as an interrupted reply.
@@ -18,6 +25,7 @@ Core module: never imports textual.
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import os
 import types
@@ -47,6 +55,7 @@ from workbench.textclean import mend_surrogates
 
 __all__ = [
     "RECOVERED_NOTE",
+    "SHARE_ABOVE_CHARS",
     "TRANSCRIPT_VERSION",
     "ChunkRecord",
     "MessageRecord",
@@ -57,7 +66,13 @@ __all__ = [
     "now_iso",
 ]
 
-TRANSCRIPT_VERSION = 1
+TRANSCRIPT_VERSION = 2
+"""The newest record version this workbench reads and writes (only lines that share text)."""
+_PLAIN_VERSION = 1
+"""The version of every other line, so that older workbenches still read them."""
+SHARE_ABOVE_CHARS = 4096
+"""A message line shares the text earlier lines of its id hold once that is this long."""
+_DIGEST_SIZE = 16
 RECOVERED_NOTE = "recovered after an unexpected exit"
 
 
@@ -66,6 +81,11 @@ class MessageRecord(NamedTuple):
     """A whole message: new, or replacing the earlier one with the same id."""
 
     message: Message
+    after: int = 0
+    """How many characters of the content earlier lines of its id hold (0: none shared). When
+    read, `message.content` is only the rest until the reader puts the two together."""
+    after_digest: str = ""
+    """The blake2b digest of those characters, so the reader can check it holds them."""
     type: Literal["message"] = "message"
 
 
@@ -96,16 +116,65 @@ class _Entry:
     model: str | None = None
 
 
+class _Held:
+    """The text the lines of one message id hold so far, as its length and a blake2b digest.
+
+    The digest is worked out when first needed: most messages never get a second line.
+    """
+
+    __slots__ = ("_hash", "_text", "length")
+
+    def __init__(self, text: str) -> None:
+        self.length = len(text)
+        self._text: str | None = text
+        self._hash: hashlib.blake2b | None = None
+
+    def _hashed(self) -> hashlib.blake2b:
+        if self._hash is None:
+            self._hash = hashlib.blake2b(_utf8(self._text or ""), digest_size=_DIGEST_SIZE)
+            self._text = None
+        return self._hash
+
+    def add(self, text: str) -> None:
+        """Count text a new line added to what the earlier ones hold."""
+        self._hashed().update(_utf8(text))
+        self.length += len(text)
+
+    def digest(self) -> str:
+        """The digest of all the text held."""
+        return self._hashed().hexdigest()
+
+    def begins(self, content: str) -> bool:
+        """True when `content` begins with all of the text held, and that is worth sharing."""
+        return (
+            self.length >= SHARE_ABOVE_CHARS
+            and len(content) >= self.length
+            and _digest(content[: self.length]) == self.digest()
+        )
+
+
 class Transcript:
     """The JSONL transcript of one chat pane."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self._tail_checked = False
+        self._held: dict[str, _Held] = {}
+        """What the lines on disk hold for each message id (written here, or loaded)."""
 
     def append(self, msg: Message) -> None:
-        """Write a whole message (new, or replacing an earlier one with the same id)."""
-        self._write(MessageRecord(msg))
+        """Write a whole message (new, or replacing an earlier one with the same id).
+
+        When earlier lines of its id hold the start of its content (a reply's checkpoints),
+        the line holds only the rest.
+        """
+        held = self._held.get(msg.id)
+        if held is not None and held.begins(msg.content):
+            self._write(MessageRecord(msg, held.length, held.digest()), msg.id)
+            held.add(msg.content[held.length :])
+        else:
+            self._write(MessageRecord(msg), msg.id)
+            self._held[msg.id] = _Held(msg.content)
 
     def append_chunk(self, msg_id: str, text: str, *, model: str | None = None) -> None:
         """Checkpoint a reply that is still streaming: the text since its previous checkpoint.
@@ -113,9 +182,20 @@ class Transcript:
         `model`, when given, is kept so a reply recovered after a crash still names its model.
         """
         if text:
-            self._write(ChunkRecord(msg_id, text, model))
+            self._write(ChunkRecord(msg_id, text, model), msg_id)
+            self._held.setdefault(msg_id, _Held("")).add(text)
 
-    def _write(self, record: Record) -> None:
+    def _write(self, record: Record, msg_id: str) -> None:
+        try:
+            self._write_line(record)
+        except BaseException:
+            # Whether the line is on disk is unknown: later lines of this id share nothing, and
+            # the next line starts on a line of its own if this one was cut short.
+            self._held.pop(msg_id, None)
+            self._tail_checked = False
+            raise
+
+    def _write_line(self, record: Record) -> None:
         line = json.dumps(_encode(record), ensure_ascii=False) + "\n"
         try:
             data = line.encode("utf-8")
@@ -159,6 +239,7 @@ class Transcript:
                 reason = "is incomplete (workbench stopped while writing it)" if truncated else exc
                 warnings.append(f"{self.path}:{number}: line {reason}; skipped")
         messages = [_finish(msg_id, entry) for msg_id, entry in entries.items()]
+        self._held = {msg_id: _Held(_held_text(entry)) for msg_id, entry in entries.items()}
         return [m for m in messages if m is not None], warnings
 
     def count(self) -> int:
@@ -170,8 +251,19 @@ class Transcript:
         record = _decode(line)
         # The first line of an id fixes its place in the transcript; later lines update it.
         if isinstance(record, MessageRecord):
-            entry = entries.setdefault(record.message.id, _Entry(None, []))
-            entry.message, entry.chunks = record.message, []
+            message = record.message
+            if record.after:
+                earlier = entries.get(message.id)
+                held = _held_text(earlier) if earlier is not None else ""
+                if (
+                    earlier is None
+                    or len(held) != record.after
+                    or _digest(held) != record.after_digest
+                ):
+                    raise _BadLine("continues text that earlier lines do not hold")
+                message.content = held + message.content
+            entry = entries.setdefault(message.id, _Entry(None, []))
+            entry.message, entry.chunks = message, []
         else:
             entry = entries.setdefault(record.id, _Entry(None, []))
             entry.chunks.append(record.text)
@@ -184,7 +276,7 @@ class Transcript:
 
 def _encode(record: Record) -> dict[str, Any]:
     """A record as the JSON object of its line."""
-    line: dict[str, Any] = {"v": TRANSCRIPT_VERSION, "type": record.type}
+    line: dict[str, Any] = {"v": _PLAIN_VERSION, "type": record.type}
     if isinstance(record, ChunkRecord):
         line |= {"id": record.id, "text": record.text}
         return line | ({"model": record.model} if record.model else {})
@@ -192,7 +284,24 @@ def _encode(record: Record) -> dict[str, Any]:
     line |= {f.name: getattr(message, f.name) for f in fields(message)}
     if isinstance(message, UserMessage) and message.attachments is not None:
         line["attachments"] = [attached_record(item) for item in message.attachments]
+    if record.after:
+        line["v"] = TRANSCRIPT_VERSION
+        line["content"] = message.content[record.after :]
+        line |= {"after": record.after, "after_digest": record.after_digest}
     return line
+
+
+def _utf8(text: str) -> bytes:
+    """Text as its line stores it: a lone surrogate is U+FFFD there too (see `_write_line`)."""
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        return mend_surrogates(text).encode("utf-8", errors="replace")
+
+
+def _digest(text: str) -> str:
+    """The blake2b digest of text, as `after_digest` gives it."""
+    return hashlib.blake2b(_utf8(text), digest_size=_DIGEST_SIZE).hexdigest()
 
 
 def attached_record(attached: AttachedFile) -> dict[str, Any]:
@@ -257,9 +366,16 @@ def _parse_message(record: dict[str, Any]) -> MessageRecord:
         raise _BadLine("has no content")
     if status not in _STATUSES:
         raise _BadLine(f"has an unknown status {status!r}")
+    after, after_digest = record.get("after", 0), record.get("after_digest", "")
+    if record["v"] < 2:
+        after, after_digest = 0, ""  # version 1 lines never share text
+    elif not (isinstance(after, int) and not isinstance(after, bool) and after >= 0):
+        raise _BadLine(f"has a bad 'after' {after!r}")
+    elif after and not isinstance(after_digest, str):
+        raise _BadLine("has no 'after_digest'")
     # Other fields of the wrong type are dropped rather than losing the whole message.
     known = _known_fields(cls, record) | {"id": record["id"], "content": content, "status": status}
-    return MessageRecord(cls(**known))
+    return MessageRecord(cls(**known), after, after_digest)
 
 
 _PARSERS: dict[str, Callable[[dict[str, Any]], Record]] = {
@@ -324,6 +440,12 @@ def _attached_files(value: object) -> object:
         return _WRONG
     items = [_known_fields(AttachedFile, item) for item in value if isinstance(item, dict)]
     return [AttachedFile(**item) for item in items if "path" in item]
+
+
+def _held_text(entry: _Entry) -> str:
+    """The text the lines of an id read so far hold (what a version 2 line continues)."""
+    content = entry.message.content if entry.message is not None else ""
+    return content + "".join(entry.chunks) if entry.chunks else content
 
 
 def _finish(msg_id: str, entry: _Entry) -> Message | None:
