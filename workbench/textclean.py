@@ -54,6 +54,12 @@ _SURROGATE = re.compile(r"[\ud800-\udfff]")
 # Unicode's line and paragraph separators: zero cells wide to Rich, not so to every terminal.
 _SEPARATORS = str.maketrans({"\u2028": "\n", "\u2029": "\n"})
 
+# Anything `sanitize` would change: text without it (nearly all of a reply) is passed through
+# after this one scan.
+_DIRTY = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+# What can start an escape sequence (ESC, and the 8-bit introducers CSI, DCS, SOS, OSC, PM, APC).
+_INTRODUCER = re.compile(r"[\x1b\x90\x98\x9b\x9d\x9e\x9f]")
+
 DEFAULT_MAX_PENDING = 64
 """How many characters a `StreamSanitizer` holds back waiting for a sequence to end."""
 
@@ -64,7 +70,7 @@ def sanitize(text: str) -> str:
     NUL, C1 controls (0x80-0x9f, NEL too) and carriage returns go; a lone surrogate becomes
     U+FFFD; U+2028 and U+2029 become newlines.
     """
-    if not text:
+    if not text or not _DIRTY.search(text):
         return text
     return _CONTROL.sub("", _SEQUENCE.sub("", mend_surrogates(text))).translate(_SEPARATORS)
 
@@ -124,6 +130,8 @@ class StreamSanitizer:
 
 def _incomplete_tail(text: str) -> int | None:
     """Where an escape sequence that is still incomplete at the end of `text` starts, if any."""
+    if not _INTRODUCER.search(text):
+        return None
     last = None
     for last in _SCAN.finditer(text):  # noqa: B007 (only the last match matters)
         pass

@@ -32,6 +32,7 @@ from workbench.chat.events import (
     ToolStepped,
     TurnStatus,
 )
+from workbench.chat.large_text import PlainTail, is_too_large
 from workbench.chat.reply import Reply
 from workbench.config import ModelRef
 from workbench.screens.consent import CloudConsentModal
@@ -315,7 +316,8 @@ class ChatPane(Vertical):
             else:
                 view.refresh_state()
             self._reply_view = view
-            self._renderer = ReplyRenderer(self, view.markdown)
+            shown = view.message.content if event.continuing else ""
+            self._renderer = ReplyRenderer(self, view, shown=shown)
             if event.continuing:
                 self.message_list.anchor()
         elif isinstance(event, Text):
@@ -352,9 +354,13 @@ class ChatPane(Vertical):
         if view is not None:
             if outcome.reply is not None:
                 view.refresh_state()
-                if outcome.continued:
+                if outcome.continued and not view.plain:
                     # Streamed onto text parsed before: parse the whole reply once, as stored.
-                    await view.markdown.update(outcome.reply.content)
+                    content = outcome.reply.content
+                    if is_too_large(content):
+                        await view.show_plain(PlainTail(content))
+                    else:
+                        await view.markdown.update(content)
             else:
                 await view.remove()
         self.refresh_views(outcome.prompt)

@@ -14,11 +14,29 @@ from textual.message import Message as TextualMessage
 from textual.widgets import Markdown, Static
 from textual.widgets.markdown import MarkdownBlock, MarkdownFence
 
+from workbench.chat.large_text import PlainTail, is_too_large
 from workbench.clipboard import copy_text
 from workbench.markdown_source import code_blocks, reply_parser, source_lines
 from workbench.project.attach import describe_entry
 from workbench.session.model import RETRYABLE, Message, UserMessage, is_spec, is_summary
 from workbench.widgets.message_headers import header_text, spec_summary, tool_header
+
+
+class PlainBody(Static):
+    """A message too large for markdown: a heading saying so, then its last lines as text."""
+
+    DEFAULT_CSS = """
+    PlainBody { padding: 0 1 1 1; width: 1fr; }
+    """
+
+    def __init__(self, tail: PlainTail) -> None:
+        super().__init__(classes="message-plain")
+        self.show(tail)
+
+    def show(self, tail: PlainTail) -> None:
+        """Show the tail as it is now (model text: never markup)."""
+        heading = Content.styled(tail.heading(), "italic dim")
+        self.update(Content.assemble(heading, "\n", tail.shown()))
 
 
 class MessageView(Vertical, can_focus=True):
@@ -224,6 +242,8 @@ class MessageView(Vertical, can_focus=True):
             yield Static(Content(message.content), classes="message-text")
             if message.attachments:
                 yield Static(Content(self._attachments_text()), classes="message-attachments")
+        elif not self.streaming and is_too_large(message.content):
+            yield PlainBody(PlainTail(message.content))
         else:
             # Streamed text is appended through the same parser (Markdown.append uses the factory).
             body = "" if self.streaming else message.content
@@ -237,6 +257,26 @@ class MessageView(Vertical, can_focus=True):
     def markdown(self) -> Markdown:
         """The widget that renders the body (streamed into while a reply arrives)."""
         return self.query_one(Markdown)
+
+    @property
+    def plain(self) -> bool:
+        """True when the body is shown as plain text (the message is too large for markdown)."""
+        return bool(self.query(PlainBody))
+
+    async def show_plain(self, tail: PlainTail) -> PlainBody:
+        """Show the body as plain text from now on (a streamed reply grew too large)."""
+        for body in self.query(PlainBody).results(PlainBody):
+            body.show(tail)
+            return body
+        body = PlainBody(tail)
+        body.display = self.expanded
+        markdown = self.query(Markdown)
+        if markdown:
+            await self.mount(body, after=markdown.first())
+            await markdown.first().remove()
+        else:
+            await self.mount(body, before=self.query_one(".message-note"))
+        return body
 
     def refresh_state(self) -> None:
         """Re-render the header, note and state classes from `self.message`."""
@@ -252,7 +292,7 @@ class MessageView(Vertical, can_focus=True):
         for attached in self.query(".message-attachments").results(Static):
             attached.update(Content(self._attachments_text()))
         if self.message.role != "tool":
-            for body in self.query("Markdown, .message-text, .message-attachments"):
+            for body in self.query("Markdown, .message-text, .message-attachments, PlainBody"):
                 body.display = self.expanded
 
     def flash(self) -> None:
@@ -362,6 +402,9 @@ class MessageView(Vertical, can_focus=True):
 
     def action_next_block(self) -> None:
         """Pick the next code block (after the last one, none: the whole message again)."""
+        if self.plain:
+            self.notify("This message is too large to lay out: s opens all of it, c copies it.")
+            return
         blocks = code_blocks(self.message.content)
         if not blocks or self.message.role != "assistant":
             self.notify("This message has no code blocks.")
