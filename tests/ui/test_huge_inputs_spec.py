@@ -36,9 +36,11 @@ async def test_a_5_mb_spec_opens_plain_and_typing_at_the_end_is_saved(
         notice = next(n.message for n in app._notifications if "5.0 MB" in n.message)
         assert "highlighting and soft wrap are off above 512 KB" in notice
 
-        await pilot.press("f2")
-        editor.move_cursor(editor.document.end)
+        await pilot.press("f2", "ctrl+end")  # as in any editor
+        assert editor.cursor_location == editor.document.end
         await pilot.press(*"done.")
         await wait_until(pilot, lambda: spec_path.read_text().endswith("done."), what="autosave")
         assert spec_path.read_text() == HUGE + "done."
         assert not spec.dirty
+        await pilot.press("ctrl+home")
+        assert editor.cursor_location == (0, 0)

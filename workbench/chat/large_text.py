@@ -21,7 +21,8 @@ LONG_LINE_CHARS = 5_000
 TAIL_LINES = 100
 """How many of the last lines a plain message shows."""
 TAIL_LINE_CHARS = 200
-"""Each shown line is cut at this many characters (the rest is counted, not shown)."""
+"""A longer line is shown as its first and last TAIL_LINE_CHARS / 2 characters, and how many
+are left out between them (a reply that is one long line shows its newest text)."""
 
 
 def longest_line(text: str) -> int:
@@ -45,10 +46,12 @@ def size_label(size: int) -> str:
     return f"{size / 1_000_000:.1f} MB"
 
 
-def _cut(head: str, length: int) -> str:
+def _cut(head: str, length: int, end: str) -> str:
+    """A line as shown: whole when short, else its start and its end around what is left out."""
     if length <= len(head):
         return head
-    return f"{head} … ({length - len(head):,} more characters)"
+    keep = TAIL_LINE_CHARS // 2
+    return f"{head[:keep]} … ({length - keep - len(end):,} more characters) … {end}"
 
 
 class PlainTail:
@@ -63,12 +66,15 @@ class PlainTail:
         """Lines so far (a text without a line break is one line)."""
         self.longest_line = 0
         """The longest line so far, the current one included."""
-        self._done: deque[tuple[str, int]] = deque(maxlen=TAIL_LINES)
-        """The last complete lines: their first TAIL_LINE_CHARS characters and full length."""
+        self._done: deque[tuple[str, int, str]] = deque(maxlen=TAIL_LINES)
+        """The last complete lines: their first TAIL_LINE_CHARS characters, full length, and
+        last TAIL_LINE_CHARS / 2 characters."""
         self._head = ""
         """The first TAIL_LINE_CHARS characters of the line still arriving."""
         self._length = 0
         """The full length of the line still arriving."""
+        self._end = ""
+        """The last TAIL_LINE_CHARS / 2 characters of the line still arriving."""
         if text:
             self.add(text)
 
@@ -85,16 +91,18 @@ class PlainTail:
         # Only the last TAIL_LINES complete lines can still be shown; longer ones are counted.
         for part in rest[:-1]:
             self.longest_line = max(self.longest_line, len(part))
-        self._done.append((self._head, self._length))
+        self._done.append((self._head, self._length, self._end))
+        keep = TAIL_LINE_CHARS // 2
         for part in rest[-(TAIL_LINES + 1) : -1]:
-            self._done.append((part[:TAIL_LINE_CHARS], len(part)))
-        self._head, self._length = "", 0
+            self._done.append((part[:TAIL_LINE_CHARS], len(part), part[-keep:]))
+        self._head, self._length, self._end = "", 0, ""
         self._extend(rest[-1])
 
     def _extend(self, text: str) -> None:
         if len(self._head) < TAIL_LINE_CHARS:
             self._head += text[: TAIL_LINE_CHARS - len(self._head)]
         self._length += len(text)
+        self._end = (self._end + text[-(TAIL_LINE_CHARS // 2) :])[-(TAIL_LINE_CHARS // 2) :]
         self.longest_line = max(self.longest_line, self._length)
 
     @property
@@ -106,12 +114,12 @@ class PlainTail:
         """One line saying what is shown and how to get the rest."""
         return (
             f"Large ({size_label(self.size)}, {self.lines:,} lines): plain text, the last "
-            f"{TAIL_LINES} lines, each cut at {TAIL_LINE_CHARS} characters. "
+            f"{TAIL_LINES} lines, long ones cut in the middle. "
             "s opens all of it, c copies it."
         )
 
     def shown(self) -> str:
         """The text shown: the last lines, each cut, with how much of a cut line is left out."""
-        rows = [_cut(head, length) for head, length in self._done]
-        rows.append(_cut(self._head, self._length))
+        rows = [_cut(head, length, end) for head, length, end in self._done]
+        rows.append(_cut(self._head, self._length, self._end))
         return "\n".join(rows[-TAIL_LINES:])

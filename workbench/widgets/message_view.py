@@ -272,8 +272,11 @@ class MessageView(Vertical, can_focus=True):
         body.display = self.expanded
         markdown = self.query(Markdown)
         if markdown:
+            # Hidden, not removed: removing thousands of markdown blocks at once would stall
+            # the keys for a moment in the middle of the stream.
+            markdown.first().display = False
+            markdown.first().add_class("-replaced")
             await self.mount(body, after=markdown.first())
-            await markdown.first().remove()
         else:
             await self.mount(body, before=self.query_one(".message-note"))
         return body
@@ -293,7 +296,7 @@ class MessageView(Vertical, can_focus=True):
             attached.update(Content(self._attachments_text()))
         if self.message.role != "tool":
             for body in self.query("Markdown, .message-text, .message-attachments, PlainBody"):
-                body.display = self.expanded
+                body.display = self.expanded and not body.has_class("-replaced")
 
     def flash(self) -> None:
         """Highlight the header for a moment (after a jump from the spec)."""

@@ -7,6 +7,7 @@ from typing import Protocol
 
 from textual import on
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
 from textual.message import Message
@@ -82,6 +83,21 @@ class SpecEditor(ScaledTextArea, CompletingTextArea):
         &:focus { border: none; }
     }
     """
+
+    BINDINGS = [
+        Binding("ctrl+home", "document_start", "Start", show=False),
+        Binding("ctrl+end", "document_end", "End", show=False),
+        Binding("ctrl+shift+home", "document_start(True)", "Select to start", show=False),
+        Binding("ctrl+shift+end", "document_end(True)", "Select to end", show=False),
+    ]
+
+    def action_document_start(self, select: bool = False) -> None:
+        """Move the cursor to the start of the spec (as in any editor)."""
+        self.move_cursor((0, 0), select=select)
+
+    def action_document_end(self, select: bool = False) -> None:
+        """Move the cursor to the end of the spec (as in any editor)."""
+        self.move_cursor(self.document.end, select=select)
 
 
 class SpecPane(Vertical):
